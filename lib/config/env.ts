@@ -1,0 +1,196 @@
+import "server-only";
+import { z } from "zod";
+
+/**
+ * The one place that reads process.env. Everything else asks `getConfig()`.
+ *
+ * Modes (DESIGN §3):
+ * - embedded: `npm start` launches the dev stack (PGlite, dev Transit server, local IdP) and runs the app
+ *   with KEYSHARE_EMBEDDED=1 and the addresses of those components. A DEV MODE banner shows.
+ * - production: NODE_ENV=production without KEYSHARE_EMBEDDED. Every dev component is refused, and the
+ *   settings a real deployment needs are required; a missing one fails start with a message naming it.
+ *
+ * `next start` always sets NODE_ENV=production, so the embedded launcher cannot rely on NODE_ENV to
+ * mean "dev"; KEYSHARE_EMBEDDED is that explicit, visible opt-in.
+ */
+
+const ROLES = ["viewer", "auditor", "operator", "officer", "admin"] as const;
+export type RoleName = (typeof ROLES)[number];
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const positiveInt = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n <= 0) {
+        ctx.addIssue({ code: "custom", message: "must be a positive integer" });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+/** "group-a=officer,group-b=viewer" or a JSON object {"group-a":"officer"}. */
+const mapping = <T extends string>(values: readonly T[] | null, fallback: Record<string, T>) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx): Record<string, T> => {
+      if (raw === undefined || raw.trim() === "") return fallback;
+      let entries: [string, string][];
+      const text = raw.trim();
+      if (text.startsWith("{")) {
+        try {
+          const parsed: unknown = JSON.parse(text);
+          if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error();
+          entries = Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k, String(v)]);
+        } catch {
+          ctx.addIssue({ code: "custom", message: "is not a JSON object" });
+          return z.NEVER;
+        }
+      } else {
+        entries = [];
+        for (const pair of text.split(",")) {
+          const [k, v, ...rest] = pair.split("=").map((s) => s.trim());
+          if (!k || !v || rest.length > 0) {
+            ctx.addIssue({ code: "custom", message: `entry "${pair}" is not name=value` });
+            return z.NEVER;
+          }
+          entries.push([k, v]);
+        }
+      }
+      const out: Record<string, T> = {};
+      for (const [k, v] of entries) {
+        if (values && !(values as readonly string[]).includes(v)) {
+          ctx.addIssue({ code: "custom", message: `"${v}" is not one of ${values.join(", ")}` });
+          return z.NEVER;
+        }
+        out[k] = v as T;
+      }
+      return out;
+    });
+
+/** Groups the embedded IdP's demo accounts carry; production must configure its own mapping. */
+export const DEMO_ROLE_MAPPING: Record<string, RoleName> = {
+  "keyshare-admins": "admin",
+  "keyshare-officers": "officer",
+  "keyshare-operators": "operator",
+  "keyshare-auditors": "auditor",
+  "keyshare-viewers": "viewer",
+};
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  KEYSHARE_EMBEDDED: optionalString.transform((v) => v === "1" || v === "true"),
+  DATA_DIR: optionalString.transform((v) => v ?? ".data"),
+  DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  VAULT_ADDR: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  VAULT_TOKEN: optionalString,
+  VAULT_ROLE_ID: optionalString,
+  VAULT_SECRET_ID: optionalString,
+  VAULT_APPROLE_MOUNT: optionalString.transform((v) => v ?? "approle"),
+  VAULT_TRANSIT_MOUNT: optionalString.transform((v) => v ?? "transit"),
+  VAULT_NAMESPACE: optionalString,
+  VAULT_TIMEOUT_MS: positiveInt(10_000),
+  AUTH_OIDC_ISSUER: optionalString.pipe(z.url().optional()),
+  AUTH_OIDC_CLIENT_ID: optionalString,
+  AUTH_OIDC_CLIENT_SECRET: optionalString,
+  AUTH_SECRET: optionalString,
+  AUTH_URL: optionalString.pipe(z.url().optional()),
+  AUTH_ROLE_MAPPING: mapping(ROLES, {}),
+  AUTH_GROUPS_CLAIM: optionalString.transform((v) => v ?? "groups"),
+  SESSION_MAX_AGE_SECONDS: positiveInt(8 * 3600),
+  SESSION_IDLE_TIMEOUT_SECONDS: positiveInt(30 * 60),
+  KEY_ENVIRONMENT_MAPPING: mapping(null, {}),
+  KEY_MAX_AGE_DAYS: positiveInt(90),
+  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Keyshare Console configuration is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export type Config = ReturnType<typeof loadConfig>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === "production" && !e.KEYSHARE_EMBEDDED;
+  const problems: string[] = [];
+
+  if (production) {
+    if (!e.DATABASE_URL) problems.push("DATABASE_URL is required in production (the embedded PGlite database is a dev component)");
+    if (!e.VAULT_ADDR) problems.push("VAULT_ADDR is required in production (the dev Transit server is a dev component)");
+    if (!e.VAULT_TOKEN && !(e.VAULT_ROLE_ID && e.VAULT_SECRET_ID))
+      problems.push("VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID, are required in production");
+    if (!e.AUTH_OIDC_ISSUER) problems.push("AUTH_OIDC_ISSUER is required in production (the local IdP is a dev component)");
+    if (!e.AUTH_OIDC_CLIENT_ID) problems.push("AUTH_OIDC_CLIENT_ID is required in production");
+    if (!e.AUTH_OIDC_CLIENT_SECRET) problems.push("AUTH_OIDC_CLIENT_SECRET is required in production");
+    if (!e.AUTH_SECRET || e.AUTH_SECRET.length < 32) problems.push("AUTH_SECRET is required in production (at least 32 characters)");
+    if (Object.keys(e.AUTH_ROLE_MAPPING).length === 0)
+      problems.push("AUTH_ROLE_MAPPING is required in production (IdP group → role, e.g. sec-officers=officer)");
+  }
+  if ((e.VAULT_ROLE_ID && !e.VAULT_SECRET_ID) || (!e.VAULT_ROLE_ID && e.VAULT_SECRET_ID))
+    problems.push("VAULT_ROLE_ID and VAULT_SECRET_ID must be set together");
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const roleMapping = Object.keys(e.AUTH_ROLE_MAPPING).length > 0 ? e.AUTH_ROLE_MAPPING : DEMO_ROLE_MAPPING;
+
+  return {
+    nodeEnv: e.NODE_ENV,
+    /** True when any dev component is in use; drives the DEV MODE banner. */
+    devMode: !production,
+    embedded: e.KEYSHARE_EMBEDDED,
+    dataDir: e.DATA_DIR,
+    database: e.DATABASE_URL
+      ? ({ kind: "postgres", url: e.DATABASE_URL } as const)
+      : ({ kind: "pglite", dataDir: `${e.DATA_DIR}/pglite` } as const),
+    vault: {
+      addr: e.VAULT_ADDR ?? "http://127.0.0.1:8200",
+      token: e.VAULT_TOKEN,
+      appRole: e.VAULT_ROLE_ID && e.VAULT_SECRET_ID
+        ? { roleId: e.VAULT_ROLE_ID, secretId: e.VAULT_SECRET_ID, mount: e.VAULT_APPROLE_MOUNT }
+        : undefined,
+      transitMount: e.VAULT_TRANSIT_MOUNT,
+      namespace: e.VAULT_NAMESPACE,
+      timeoutMs: e.VAULT_TIMEOUT_MS,
+    },
+    auth: {
+      issuer: e.AUTH_OIDC_ISSUER,
+      clientId: e.AUTH_OIDC_CLIENT_ID,
+      clientSecret: e.AUTH_OIDC_CLIENT_SECRET,
+      secret: e.AUTH_SECRET,
+      url: e.AUTH_URL,
+      groupsClaim: e.AUTH_GROUPS_CLAIM,
+      roleMapping,
+      sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
+      sessionIdleTimeoutSeconds: e.SESSION_IDLE_TIMEOUT_SECONDS,
+    },
+    keys: {
+      environmentMapping: e.KEY_ENVIRONMENT_MAPPING,
+      maxAgeDays: e.KEY_MAX_AGE_DAYS,
+    },
+    redisUrl: e.REDIS_URL,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+let cached: Config | undefined;
+
+export function getConfig(): Config {
+  cached ??= loadConfig();
+  return cached;
+}
