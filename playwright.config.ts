@@ -1,0 +1,61 @@
+import { defineConfig, devices } from "@playwright/test";
+
+/**
+ * End-to-end tests drive the real console in embedded mode (`npm start`: PGlite, dev Transit server, demo
+ * IdP) in Debian's Chromium. No test tool downloads a browser: CHROMIUM_PATH or /usr/bin/chromium is used,
+ * and scripts/test.sh fails with one line when neither exists.
+ */
+const APP_PORT = Number(process.env.E2E_APP_PORT ?? 3100);
+const IDP_PORT = Number(process.env.E2E_IDP_PORT ?? 3101);
+const baseURL = `http://localhost:${APP_PORT}`;
+
+export default defineConfig({
+  testDir: "./e2e",
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: process.env.CI ? [["list"]] : [["list"]],
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  projects: [
+    { name: "setup", testMatch: /.*\.setup\.ts/ },
+    {
+      name: "chromium",
+      use: { ...devices["Desktop Chrome"], channel: undefined },
+      dependencies: ["setup"],
+    },
+  ],
+  webServer: {
+    command: "npm start",
+    url: `${baseURL}/api/health`,
+    timeout: 600_000,
+    reuseExistingServer: !process.env.CI,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      PORT: String(APP_PORT),
+      KEYSHARE_IDP_PORT: String(IDP_PORT),
+      KEYSHARE_TRANSIT_PORT: "0",
+      DATA_DIR: process.env.E2E_DATA_DIR ?? ".data-e2e",
+      KEYSHARE_SEED_WALLETS: "300",
+      DATABASE_URL: "",
+    },
+  },
+});

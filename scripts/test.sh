@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The whole test suite: unit and integration tests (Vitest: PGlite always, PostgreSQL too when DATABASE_URL
+# is set, the dev Transit server in-process), then the browser tests (Playwright in Debian's Chromium against
+# the console in embedded mode). Ends with one "N passed, N failed" line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium || true)}"
+if [ -z "$CHROMIUM_PATH" ] || [ ! -x "$CHROMIUM_PATH" ]; then
+  echo "No Chromium found: install Debian's package with 'apt-get install -y chromium' or set CHROMIUM_PATH." >&2
+  exit 1
+fi
+export CHROMIUM_PATH
+
+results=.test-results
+rm -rf "$results" "${E2E_DATA_DIR:-.data-e2e}"
+mkdir -p "$results"
+
+npx vitest run --reporter=default --reporter=json --outputFile.json="$results/vitest.json"
+unit=$?
+
+PLAYWRIGHT_JSON_OUTPUT_NAME="$results/playwright.json" npx playwright test --reporter=list,json
+e2e=$?
+
+node -e '
+const fs = require("fs");
+const read = (f) => { try { return JSON.parse(fs.readFileSync(f, "utf8")); } catch { return null; } };
+const v = read(process.argv[1]), p = read(process.argv[2]);
+let passed = 0, failed = 0, skipped = 0;
+if (v) { passed += v.numPassedTests; failed += v.numFailedTests; skipped += v.numPendingTests + (v.numTodoTests || 0); }
+if (p) { passed += p.stats.expected; failed += p.stats.unexpected + (p.stats.flaky || 0); skipped += p.stats.skipped; }
+if (!v) failed += 1;
+if (!p) failed += 1;
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+' "$results/vitest.json" "$results/playwright.json"
+
+[ "$unit" -eq 0 ] && [ "$e2e" -eq 0 ]
