@@ -57,7 +57,8 @@ export const accounts = pgTable(
 /**
  * Database sessions. `sessionToken` is the cookie value (a bearer secret): it never leaves lib/auth.
  * `id` is the public handle admins use to list and revoke sessions.
- * `expires` slides with activity (idle timeout); `createdAt` bounds the absolute lifetime, checked in lib/auth.
+ * Two lifetimes, both enforced by lib/auth on every read: `expires` is absolute (created + max age, never
+ * extended); `lastActiveAt` slides with use and the session dies after the idle timeout without it.
  */
 export const sessions = pgTable(
   "sessions",
@@ -69,6 +70,7 @@ export const sessions = pgTable(
       .references(() => users.id, { onDelete: "cascade" }),
     expires: timestamp("expires", { withTimezone: true, mode: "date" }).notNull(),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    lastActiveAt: timestamp("last_active_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     ipAddress: text("ip_address"),
     userAgent: text("user_agent"),
   },
