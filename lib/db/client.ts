@@ -103,3 +103,26 @@ export async function closeDb(): Promise<void> {
   delete memoHolder[HANDLE];
   await (await memo.handle).close();
 }
+
+/**
+ * Drizzle wraps driver errors in a DrizzleQueryError whose message lists the query parameters — for the
+ * share table that would be ciphertext. Anything that logs or rethrows a database error outward should pass
+ * it through here: the result keeps only the database's own message and SQLSTATE.
+ */
+export class DatabaseError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = "DatabaseError";
+  }
+}
+
+export function sanitizeDbError(err: unknown): DatabaseError {
+  if (err instanceof DatabaseError) return err;
+  const cause = (err as { cause?: unknown } | null)?.cause ?? err;
+  const message = cause instanceof Error ? cause.message : "database error";
+  const code = (cause as { code?: unknown } | null)?.code;
+  return new DatabaseError(message, typeof code === "string" ? code : undefined);
+}
