@@ -71,3 +71,41 @@ export function captureLogger(): { logger: Logger; text: () => string } {
   const logger = pino({ level: "trace", redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, sink);
   return { logger, text: () => out };
 }
+
+/**
+ * A forwarding proxy in front of a real server that counts requests per path prefix, so tests can tell
+ * how many attempts the client made. `onRequest` runs before forwarding (e.g. to change faults).
+ */
+export async function startCountingProxy(target: string, onRequest?: (method: string, path: string, n: number) => void) {
+  const hits: { method: string; path: string }[] = [];
+  const upstream = new URL(target);
+  const agent = new http.Agent({ keepAlive: true });
+  const server = http.createServer((req, res) => {
+    const path = req.url ?? "/";
+    hits.push({ method: req.method ?? "", path });
+    onRequest?.(req.method ?? "", path, hits.length);
+    const out = http.request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path, headers: req.headers, agent },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    // An upstream reset becomes a reset towards the client, as it would without the proxy.
+    out.on("error", () => req.socket.destroy());
+    req.pipe(out);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hits,
+    count: (prefix: string) => hits.filter((h) => h.path.startsWith(prefix)).length,
+    close: () =>
+      new Promise<void>((resolve) => {
+        agent.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

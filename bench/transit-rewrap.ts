@@ -1,0 +1,198 @@
+/**
+ * Rewrap throughput through the Vault client layer (`npm run bench:transit`).
+ *
+ * Starts the dev Transit server in-process, creates a key, encrypts a pool of records, rotates, then
+ * measures records/s of `rewrapBatch` for batch sizes 1, 100 and 1000 (one request in flight, as a single
+ * campaign worker runs), after a warm-up per size. For comparison it does the same work as raw in-process
+ * AES-256-GCM: parse `vault:vN:`, base64-decode, decrypt, re-encrypt with a fresh nonce, base64-encode.
+ *
+ * Targets (DESIGN §7: throughput is bounded by round trips, so batching must pay):
+ *   batch-1000 ≥ 15 × batch-1, and batch-1000 ≥ 1/3 of the raw in-process rate.
+ *
+ * Flags: --seconds=N (measured time per batch size, default 8), --bytes=N (record plaintext size,
+ * default 1024), --sizes=1,100,1000, --raw-seconds=N (default 4).
+ * The last line of output is `RESULT {json}`.
+ * Profile: `node --cpu-prof --cpu-prof-dir=.prof --import tsx bench/transit-rewrap.ts --sizes=1000`.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { parseArgs } from "node:util";
+import { allowServerOnlyImports } from "./lib/server-only";
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "8" },
+    "raw-seconds": { type: "string", default: "4" },
+    bytes: { type: "string", default: "1024" },
+    sizes: { type: "string", default: "1,100,1000" },
+  },
+});
+const SECONDS = Number(values.seconds);
+const RAW_SECONDS = Number(values["raw-seconds"]);
+const RECORD_BYTES = Number(values.bytes);
+const SIZES = values.sizes.split(",").map(Number);
+const KEY = "bench-rewrap";
+
+interface SizeResult {
+  batchSize: number;
+  records: number;
+  seconds: number;
+  recordsPerSecond: number;
+  p50Ms: number;
+  p95Ms: number;
+  itemErrors: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))]!;
+}
+
+/** The comparison: what rewrap costs when no HTTP, JSON or Vault is involved. */
+function rawRate(pool: string[], keys: Buffer[], seconds: number): number {
+  const rewrapOne = (ct: string): string => {
+    const second = ct.indexOf(":", 7);
+    const version = Number(ct.slice(7, second));
+    const bytes = Buffer.from(ct.slice(second + 1), "base64");
+    const d = createDecipheriv("aes-256-gcm", keys[version - 1]!, bytes.subarray(0, 12));
+    d.setAuthTag(bytes.subarray(bytes.length - 16));
+    const pt = Buffer.concat([d.update(bytes.subarray(12, bytes.length - 16)), d.final()]);
+    const nonce = randomBytes(12);
+    const c = createCipheriv("aes-256-gcm", keys[1]!, nonce);
+    const body = Buffer.concat([nonce, c.update(pt), c.final(), c.getAuthTag()]);
+    return `vault:v2:${body.toString("base64")}`;
+  };
+  const run = (ms: number): number => {
+    let n = 0;
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
+      for (let i = 0; i < 100; i++) {
+        const idx = n % pool.length;
+        pool[idx] = rewrapOne(pool[idx]!);
+        n++;
+      }
+    }
+    return n;
+  };
+  run(500);
+  const started = performance.now();
+  const n = run(seconds * 1000);
+  return n / ((performance.now() - started) / 1000);
+}
+
+async function main(): Promise<void> {
+  allowServerOnlyImports();
+  const { startTransitServer } = await import("../lib/devstack/transit/server");
+  const { createVaultClient } = await import("../lib/vault/client");
+
+  const server = await startTransitServer({ port: 0, quiet: true });
+  const client = createVaultClient({ addr: server.url, token: server.token, timeoutMs: 60_000, retries: 0, maxBatchSize: 1000 });
+  try {
+    await client.createKey(KEY);
+    // Pool large enough that batch-1000 cycles through distinct records; outputs are fed back in.
+    const poolSize = Math.max(...SIZES) * 10;
+    const pool: string[] = [];
+    const plaintext = randomBytes(RECORD_BYTES);
+    const setupStart = performance.now();
+    for (let i = 0; i < poolSize; i += 1000) {
+      const n = Math.min(1000, poolSize - i);
+      const res = await client.encrypt(KEY, Array.from({ length: n }, () => ({ plaintext })));
+      for (const r of res) {
+        if (!("ciphertext" in r)) throw new Error(`setup encrypt failed: ${r.error}`);
+        pool.push(r.ciphertext);
+      }
+    }
+    await client.rotateKey(KEY);
+    console.log(
+      `dev Transit server ${server.url}; ${poolSize} records of ${RECORD_BYTES} B encrypted in ${((performance.now() - setupStart) / 1000).toFixed(1)} s; key rotated to v2`,
+    );
+
+    let cursor = 0;
+    const runFor = async (batchSize: number, ms: number): Promise<Omit<SizeResult, "batchSize">> => {
+      const latencies: number[] = [];
+      let records = 0;
+      let itemErrors = 0;
+      const started = performance.now();
+      const end = started + ms;
+      while (performance.now() < end) {
+        const items = [];
+        for (let i = 0; i < batchSize; i++) {
+          const idx = (cursor + i) % pool.length;
+          items.push({ reference: String(idx), ciphertext: pool[idx]! });
+        }
+        cursor = (cursor + batchSize) % pool.length;
+        const t0 = performance.now();
+        const res = await client.rewrapBatch(KEY, items);
+        latencies.push(performance.now() - t0);
+        for (const r of res) {
+          if ("ciphertext" in r) pool[Number(r.reference)] = r.ciphertext;
+          else itemErrors++;
+        }
+        records += batchSize;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      latencies.sort((a, b) => a - b);
+      return { records, seconds, recordsPerSecond: records / seconds, p50Ms: percentile(latencies, 0.5), p95Ms: percentile(latencies, 0.95), itemErrors };
+    };
+
+    const results: SizeResult[] = [];
+    for (const batchSize of SIZES) {
+      await runFor(batchSize, Math.min(1500, SECONDS * 250)); // warm-up: JIT, sockets, pool on v2
+      results.push({ batchSize, ...(await runFor(batchSize, SECONDS * 1000)) });
+    }
+
+    // Raw comparison on locally generated keys, in the same ciphertext format and record size.
+    const keys = [randomBytes(32), randomBytes(32)];
+    const rawPool = Array.from({ length: 10_000 }, () => {
+      const nonce = randomBytes(12);
+      const c = createCipheriv("aes-256-gcm", keys[0]!, nonce);
+      return `vault:v1:${Buffer.concat([nonce, c.update(plaintext), c.final(), c.getAuthTag()]).toString("base64")}`;
+    });
+    const raw = rawRate(rawPool, keys, RAW_SECONDS);
+
+    const bySize = new Map(results.map((r) => [r.batchSize, r]));
+    const b1 = bySize.get(1)?.recordsPerSecond;
+    const b1000 = bySize.get(1000)?.recordsPerSecond;
+    const ratio1000to1 = b1 && b1000 ? b1000 / b1 : null;
+    const ratio1000toRaw = b1000 ? b1000 / raw : null;
+
+    const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+    console.log("");
+    console.log("batch size | records | seconds | records/s | p50 batch ms | p95 batch ms | item errors");
+    console.log("---------: | ------: | ------: | --------: | -----------: | -----------: | ----------:");
+    for (const r of results) {
+      console.log(
+        `${r.batchSize} | ${fmt(r.records)} | ${r.seconds.toFixed(1)} | ${fmt(r.recordsPerSecond)} | ${r.p50Ms.toFixed(2)} | ${r.p95Ms.toFixed(2)} | ${r.itemErrors}`,
+      );
+    }
+    console.log(`raw in-process AES-256-GCM | | ${RAW_SECONDS.toFixed(1)} | ${fmt(raw)} | | |`);
+    console.log("");
+    if (ratio1000to1 !== null) console.log(`batch-1000 / batch-1: ${ratio1000to1.toFixed(1)}x (target >= 15x)`);
+    if (ratio1000toRaw !== null) console.log(`batch-1000 / raw:     ${ratio1000toRaw.toFixed(3)} (target >= 0.333)`);
+
+    const targets = {
+      batch1000AtLeast15xBatch1: ratio1000to1 !== null ? ratio1000to1 >= 15 : null,
+      batch1000AtLeastThirdOfRaw: ratio1000toRaw !== null ? ratio1000toRaw >= 1 / 3 : null,
+    };
+    const result = {
+      recordBytes: RECORD_BYTES,
+      secondsPerSize: SECONDS,
+      recordsPerSecond: Object.fromEntries(results.map((r) => [String(r.batchSize), Math.round(r.recordsPerSecond)])),
+      rawRecordsPerSecond: Math.round(raw),
+      ratios: {
+        batch1000OverBatch1: ratio1000to1 === null ? null : Number(ratio1000to1.toFixed(2)),
+        batch1000OverRaw: ratio1000toRaw === null ? null : Number(ratio1000toRaw.toFixed(3)),
+      },
+      itemErrors: results.reduce((a, r) => a + r.itemErrors, 0),
+      targets: { ...targets, allMet: targets.batch1000AtLeast15xBatch1 === true && targets.batch1000AtLeastThirdOfRaw === true },
+    };
+    console.log(`RESULT ${JSON.stringify(result)}`);
+  } finally {
+    client.close();
+    await server.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? `${err.name}: ${err.message}` : err);
+  process.exit(1);
+});
