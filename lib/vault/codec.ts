@@ -50,7 +50,11 @@ export function fromBase64(operation: VaultOperation, text: unknown): Uint8Array
   return new Uint8Array(Buffer.from(text, "base64"));
 }
 
-const CIPHERTEXT = /^vault:v(\d+):[A-Za-z0-9+/]+={0,2}$/;
+/**
+ * Prefix only: a full-alphabet check over every result cost ~1 µs per item (5 % of a batch-1000 rewrap
+ * profile) and the payload is opaque to us anyway; Vault is the one that validates it on decrypt.
+ */
+const CIPHERTEXT = /^vault:v(\d+):[A-Za-z0-9+/]/;
 
 /** Version encoded in a `vault:vN:…` string, or undefined when it is not one. */
 export function ciphertextVersion(ciphertext: string): number | undefined {
