@@ -341,6 +341,16 @@ describe("encrypt, batch (§3)", () => {
     expect(res.body.data.batch_results[1].error).toContain("illegal base64 data");
   });
 
+  it("an item without a plaintext key fails the whole request (UNVERIFIED §11.3 #1: 500 expected, 400|500 accepted)", async () => {
+    const key = await createKey(ctx);
+    const res = await ctx.client.post(ctx.t(`encrypt/${key}`), {
+      batch_input: [{ plaintext: b64("fine") }, { reference: "no-plaintext" }],
+    });
+    expect([400, 500]).toContain(res.status);
+    expect(res.body).not.toHaveProperty("data");
+    expect((res.body.errors as string[]).join("\n")).toContain("missing plaintext to encrypt");
+  });
+
   it("mixed context presence → 400 for the whole request", async () => {
     const key = await createKey(ctx, { derived: true });
     expectError(
