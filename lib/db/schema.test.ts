@@ -83,3 +83,38 @@ describe.each(testBackends())("share table on $name", (backend) => {
     expect(await migrate(t.db)).toEqual({ applied: 0 });
   });
 });
+
+describe.each(testBackends())("adopting an existing backend table on $name", (backend) => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await backend.create({ migrate: false });
+  });
+  afterAll(() => t.close());
+
+  it("keeps the backend's rows and backfills the derived columns", async () => {
+    // The table exactly as Dynamic's storage guide creates it (DESIGN §1), with a row in it.
+    await t.db.execute(sql`
+      CREATE TABLE server_wallet_key_shares (
+        id UUID PRIMARY KEY,
+        wallet_id VARCHAR(255) NOT NULL,
+        account_address VARCHAR(255) NOT NULL,
+        encrypted_key_shares BYTEA NOT NULL,
+        encryption_key_id VARCHAR(255) NOT NULL,
+        encryption_algorithm VARCHAR(50) DEFAULT 'AES-256-GCM',
+        created_at TIMESTAMP NOT NULL DEFAULT NOW(),
+        last_accessed_at TIMESTAMP,
+        access_count INTEGER DEFAULT 0
+      )`);
+    await t.db.execute(sql`
+      insert into server_wallet_key_shares (id, wallet_id, account_address, encrypted_key_shares, encryption_key_id, access_count)
+      values ('00000000-0000-4000-8000-0000000000aa', 'w-old', '0xold', ${Buffer.from("vault:v7:b2xk")}, 'legacy-key', 41)`);
+    await migrate(t.db);
+    const [row] = rowsOf<{ layout: string; key_version: number; access_count: number; row_version: number; fp: string | null }>(
+      await t.db.execute(sql`
+        select layout, key_version, access_count, row_version, ciphertext_fingerprint as fp
+        from server_wallet_key_shares where id = '00000000-0000-4000-8000-0000000000aa'`),
+    );
+    expect(row).toMatchObject({ layout: "direct", key_version: 7, access_count: 41, row_version: 0 });
+    expect(row?.fp).toMatch(/^[0-9a-f]{16}$/);
+  });
+});

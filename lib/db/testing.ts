@@ -29,16 +29,17 @@ export interface TestDb {
 
 export interface TestBackend {
   name: "pglite" | "postgres";
-  create(): Promise<TestDb>;
+  /** `migrate: false` for tests of the migrations themselves. */
+  create(options?: { migrate?: boolean }): Promise<TestDb>;
 }
 
-export async function createTestPglite(): Promise<TestDb> {
+export async function createTestPglite(options: { migrate?: boolean } = {}): Promise<TestDb> {
   const handle = await createDb({ kind: "pglite" });
-  await migrate(handle.db);
+  if (options.migrate !== false) await migrate(handle.db);
   return { kind: "pglite", db: handle.db, close: handle.close };
 }
 
-export async function createTestPostgres(adminUrl: string, options: { max?: number } = {}): Promise<TestDb> {
+export async function createTestPostgres(adminUrl: string, options: { max?: number; migrate?: boolean } = {}): Promise<TestDb> {
   const name = `ks_test_${randomBytes(6).toString("hex")}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
@@ -50,7 +51,7 @@ export async function createTestPostgres(adminUrl: string, options: { max?: numb
   url.pathname = `/${name}`;
   const handle = await createDb({ kind: "postgres", url: url.toString(), max: options.max ?? 10 });
   try {
-    await migrate(handle.db);
+    if (options.migrate !== false) await migrate(handle.db);
   } catch (err) {
     await handle.close();
     await dropDatabase(adminUrl, name);
@@ -83,8 +84,8 @@ export function testPostgresUrl(): string | undefined {
 }
 
 export function testBackends(): TestBackend[] {
-  const backends: TestBackend[] = [{ name: "pglite", create: createTestPglite }];
+  const backends: TestBackend[] = [{ name: "pglite", create: (o) => createTestPglite(o) }];
   const url = testPostgresUrl();
-  if (url) backends.push({ name: "postgres", create: () => createTestPostgres(url) });
+  if (url) backends.push({ name: "postgres", create: (o) => createTestPostgres(url, o) });
   return backends;
 }
