@@ -144,3 +144,45 @@ describe("AppRole auth", () => {
     expect(dumped).not.toContain(ROLE_ID);
   });
 });
+
+describe("static token renewal", () => {
+  it("a renewable token with a TTL is renewed with renew-self; lookup runs once, in the background", async () => {
+    let lookups = 0;
+    let renewals = 0;
+    const stub = await startStub((req) => {
+      if (req.headers["x-vault-token"] !== "s.periodic-token") return { status: 403, json: { errors: ["permission denied"] } };
+      if (req.path === "/v1/auth/token/lookup-self") {
+        lookups++;
+        return { status: 200, json: { data: { ttl: 2, renewable: true, period: 2 } } };
+      }
+      if (req.path === "/v1/auth/token/renew-self") {
+        renewals++;
+        return { status: 200, json: { auth: { client_token: "s.periodic-token", lease_duration: 2, renewable: true } } };
+      }
+      return { status: 200, json: { data: { keys: ["k1"] } } };
+    });
+    const client = createVaultClient({ addr: stub.url, token: "s.periodic-token", logger: captureLogger().logger });
+    cleanups.push(() => stub.close(), () => client.close());
+    await client.listKeys();
+    await client.listKeys();
+    await sleep(1_600);
+    expect(lookups).toBe(1);
+    expect(renewals).toBe(1);
+    await sleep(1_400);
+    expect(renewals).toBe(2);
+  });
+
+  it("a token without TTL (root, dev) is never renewed", async () => {
+    const seen: string[] = [];
+    const stub = await startStub((req) => {
+      seen.push(req.path);
+      if (req.path === "/v1/auth/token/lookup-self") return { status: 200, json: { data: { ttl: 0, renewable: false } } };
+      return { status: 200, json: { data: { keys: ["k1"] } } };
+    });
+    const client = createVaultClient({ addr: stub.url, token: "root", logger: captureLogger().logger });
+    cleanups.push(() => stub.close(), () => client.close());
+    await client.listKeys();
+    await sleep(200);
+    expect(seen.filter((p) => p.startsWith("/v1/auth/token/"))).toEqual(["/v1/auth/token/lookup-self"]);
+  });
+});

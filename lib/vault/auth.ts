@@ -143,3 +143,83 @@ export class AppRoleAuth implements AuthHooks {
     return true;
   }
 }
+
+/**
+ * A configured token (VAULT_TOKEN). Root and dev tokens never expire (ttl 0) and need nothing; a periodic
+ * or otherwise renewable service token dies at the end of its period unless renewed, so on first use the
+ * token's own record is read (`auth/token/lookup-self`) and, when it has a TTL and is renewable,
+ * `renew-self` runs at 2/3 of each lease. There is nothing to log in with, so a 403 is final.
+ */
+export class StaticTokenRenewal implements AuthHooks {
+  private nextLookupAt = 0;
+  private looked = false;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly log: Logger,
+  ) {}
+
+  /** Never blocks or fails the call: the lookup runs in the background on first use. */
+  async ensure(): Promise<void> {
+    if (this.looked || this.closed || Date.now() < this.nextLookupAt) return;
+    this.looked = true;
+    void this.lookup();
+  }
+
+  private async lookup(): Promise<void> {
+    try {
+      const body = await this.transport.send({
+        operation: "renewToken",
+        method: "GET",
+        path: "auth/token/lookup-self",
+        retry: "idempotent",
+        authHooks: false,
+      });
+      const data = isObject(body) && isObject(body.data) ? body.data : undefined;
+      const ttl = data && typeof data.ttl === "number" ? data.ttl : 0;
+      if (ttl > 0 && data?.renewable === true) this.schedule(ttl);
+      else if (ttl > 0) this.log.warn({ ttlSeconds: ttl }, "vault token is not renewable and will expire");
+    } catch (err) {
+      // A periodic token must not be left unrenewed: look again on a call a minute from now.
+      this.looked = false;
+      this.nextLookupAt = Date.now() + 60_000;
+      this.log.warn({ error: err instanceof VaultError ? err.name : "Error" }, "vault token lookup-self failed");
+    }
+  }
+
+  async refreshAfterDenied(): Promise<boolean> {
+    return false;
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(leaseSeconds: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.closed || leaseSeconds <= 0) return;
+    this.timer = setTimeout(() => void this.renew(), Math.max(500, leaseSeconds * 1000 * RENEW_AT));
+    this.timer.unref();
+  }
+
+  private async renew(): Promise<void> {
+    this.timer = undefined;
+    if (this.closed) return;
+    try {
+      const body = await this.transport.send({ operation: "renewToken", method: "POST", path: "auth/token/renew-self", body: {}, retry: "idempotent", authHooks: false });
+      const auth = isObject(body) && isObject(body.auth) ? body.auth : undefined;
+      const lease = auth && typeof auth.lease_duration === "number" ? auth.lease_duration : 0;
+      this.log.debug({ leaseSeconds: lease }, "vault token renewed");
+      if (auth?.renewable !== false) this.schedule(lease);
+    } catch (err) {
+      this.log.warn({ error: err instanceof VaultError ? err.name : "Error" }, "vault token renew-self failed");
+      // A denied token is dead (revoked or expired); otherwise try again well before the lease runs out.
+      if (!(err instanceof VaultPermissionDeniedError)) this.schedule(15);
+    }
+  }
+}

@@ -1,7 +1,7 @@
 import "server-only";
 import type { Logger } from "pino";
 import { logger as rootLogger } from "@/lib/log";
-import { AppRoleAuth } from "./auth";
+import { AppRoleAuth, StaticTokenRenewal } from "./auth";
 import {
   assertKeyName,
   assertPositiveInt,
@@ -123,7 +123,8 @@ export function createVaultClient(opts: VaultClientOptions): VaultClient {
         log,
       )
     : undefined;
-  transport.auth = appRole;
+  const auth = appRole ?? new StaticTokenRenewal(transport, log);
+  transport.auth = auth;
 
   const keyPath = (name: string, suffix = "") => `${mount}/keys/${name}${suffix}`;
 
@@ -467,7 +468,7 @@ export function createVaultClient(opts: VaultClientOptions): VaultClient {
     },
 
     close() {
-      appRole?.close();
+      auth.close();
       transport.destroy();
     },
   };

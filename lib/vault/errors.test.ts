@@ -22,13 +22,22 @@ const PLAINTEXT = randomBytes(32);
 const PLAINTEXT_B64 = PLAINTEXT.toString("base64");
 const CIPHERTEXT = `vault:v1:${randomBytes(60).toString("base64")}`;
 
+/** Requests other than the background token lookup/renewal every token-auth client starts with. */
+const sent = (stub: { requests: StubRequest[] }) => stub.requests.filter((r) => !r.path.startsWith("/v1/auth/token/"));
+
+/** The background lookup-self of token auth is answered like a root token (ttl 0); the rest goes to `handler`. */
+const withTokenLookup =
+  (handler: (req: StubRequest) => StubReply | Promise<StubReply>) =>
+  (req: StubRequest): StubReply | Promise<StubReply> =>
+    req.path === "/v1/auth/token/lookup-self" ? { status: 200, json: { data: { ttl: 0, renewable: false } } } : handler(req);
+
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
 async function setup(handler: (req: StubRequest) => StubReply | Promise<StubReply>, extra: { timeoutMs?: number; retries?: number } = {}) {
-  const stub = await startStub(handler);
+  const stub = await startStub(withTokenLookup(handler));
   const logs = captureLogger();
   const client = createVaultClient({ addr: stub.url, token: TOKEN, timeoutMs: extra.timeoutMs ?? 2_000, retries: extra.retries ?? 2, retryBaseDelayMs: 5, logger: logs.logger });
   cleanups.push(() => stub.close(), () => client.close());
@@ -68,7 +77,7 @@ describe("error hygiene", () => {
     expect(err).toBeInstanceOf(VaultUnavailableError);
     expect((err as VaultUnavailableError).reason).toBe("network");
     expect((err as VaultUnavailableError).outcomeUnknown).toBe(true);
-    expect(stub.requests).toHaveLength(3); // rewrap is retried (see client.ts)
+    expect(sent(stub)).toHaveLength(3); // rewrap is retried (see client.ts)
     assertNoSecrets(err, logs.text());
   });
 
@@ -76,7 +85,7 @@ describe("error hygiene", () => {
     const { client, logs, stub } = await setup(() => "reset");
     const err = await client.encrypt("k", [{ plaintext: PLAINTEXT }]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VaultUnavailableError);
-    expect(stub.requests).toHaveLength(1);
+    expect(sent(stub)).toHaveLength(1);
     assertNoSecrets(err, logs.text());
   });
 
@@ -145,7 +154,7 @@ describe("status classification", () => {
     for (const name of ["../sys/seal", "a/b", "", "x.", "-x", "a b"]) {
       await expect(client.readKey(name)).rejects.toBeInstanceOf(VaultBadRequestError);
     }
-    expect(stub.requests).toHaveLength(0);
+    expect(sent(stub)).toHaveLength(0);
   });
 });
 
@@ -164,8 +173,8 @@ describe("batch answer checking", () => {
     const res = await client.rewrapBatch("k", items, { keyVersion: 2, onRequestId: (id) => ids.push(id) });
     expect(res.map((r) => r.reference)).toEqual(["a", "b", "c"]);
     expect(ids).toEqual(["rq-1"]);
-    const sent = stub.requests[0]?.body as { batch_input: { key_version?: number; reference: string }[] };
-    expect(sent.batch_input.every((i) => i.key_version === 2)).toBe(true);
+    const body = sent(stub)[0]?.body as { batch_input: { key_version?: number; reference: string }[] };
+    expect(body.batch_input.every((i) => i.key_version === 2)).toBe(true);
   });
 
   it.each([
@@ -192,22 +201,22 @@ describe("batch answer checking", () => {
   });
 
   it("splits inputs over maxBatchSize, sequentially", async () => {
-    const stub = await startStub((req) => {
+    const stub = await startStub(withTokenLookup((req) => {
       const input = (req.body as { batch_input: { reference: string }[] }).batch_input;
       return answer(input.map((i) => ok(i.reference)));
-    });
+    }));
     const client = createVaultClient({ addr: stub.url, token: TOKEN, maxBatchSize: 2, logger: captureLogger().logger });
     cleanups.push(() => stub.close(), () => client.close());
     const res = await client.rewrapBatch("k", items);
     expect(res.map((r) => r.reference)).toEqual(["a", "b", "c"]);
-    expect(stub.requests.map((r) => (r.body as { batch_input: unknown[] }).batch_input.length)).toEqual([2, 1]);
+    expect(sent(stub).map((r) => (r.body as { batch_input: unknown[] }).batch_input.length)).toEqual([2, 1]);
   });
 
   it("refuses duplicate references and mixed context before sending", async () => {
     const { client, stub } = await setup(() => answer([]));
     await expect(client.rewrapBatch("k", [items[0]!, items[0]!])).rejects.toBeInstanceOf(VaultBadRequestError);
     await expect(client.rewrapBatch("k", [{ ...items[0]!, context: new Uint8Array([1]) }, items[1]!])).rejects.toBeInstanceOf(VaultBadRequestError);
-    expect(stub.requests).toHaveLength(0);
+    expect(sent(stub)).toHaveLength(0);
   });
 });
 
@@ -221,7 +230,7 @@ describe("older Vault answers", () => {
     const info = await client.rotateKey("k");
     expect(info.latestVersion).toBe(2);
     expect(info.versions.map((v) => v.createdAt.toISOString())).toEqual(["2023-11-14T22:13:20.000Z", "2023-11-14T22:15:00.000Z"]);
-    expect(stub.requests.map((r) => r.method)).toEqual(["POST", "GET"]);
+    expect(sent(stub).map((r) => r.method)).toEqual(["POST", "GET"]);
   });
 
   it("health of a sealed Vault (503 with the health body) is reported, not thrown", async () => {
