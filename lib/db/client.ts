@@ -1,9 +1,7 @@
 import "server-only";
 import { mkdirSync } from "node:fs";
-import { PGlite } from "@electric-sql/pglite";
 import type { ExtractTablesWithRelations } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { getConfig } from "@/lib/config/env";
@@ -38,6 +36,8 @@ export async function createDb(cfg: DbConfig): Promise<DbHandle> {
     const db = drizzlePostgres(client, { schema }) as unknown as Db;
     return { db, kind: "postgres", close: () => client.end({ timeout: 5 }) };
   }
+  // Loaded on demand: a production deployment (PostgreSQL) never loads the WebAssembly database.
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([import("@electric-sql/pglite"), import("drizzle-orm/pglite")]);
   if (cfg.dataDir) mkdirSync(cfg.dataDir, { recursive: true });
   const client = cfg.dataDir ? await PGlite.create(cfg.dataDir) : await PGlite.create();
   await client.exec("SET TimeZone = 'UTC'");
