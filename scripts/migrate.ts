@@ -2,13 +2,8 @@
  * `npm run db:migrate`: applies drizzle/ to the configured database (DATABASE_URL, or PGlite under DATA_DIR).
  * PGlite is single-process: do not run this while the console has the same data folder open.
  */
-import { register } from "node:module";
+import "./lib/server-only-hook";
 
-// lib/ modules import "server-only", which throws outside a React Server bundle; a CLI is server side.
-const SERVER_ONLY_HOOK = `export async function resolve(specifier, context, next) {
-  return specifier === "server-only" ? { url: "data:text/javascript,", shortCircuit: true } : next(specifier, context);
-}`;
-register(`data:text/javascript,${encodeURIComponent(SERVER_ONLY_HOOK)}`);
 
 const { getConfig } = await import("../lib/config/env");
 const { createDb, migrate } = await import("../lib/db");

@@ -7,14 +7,9 @@
  * decryptable afterwards). Refuses a non-empty database unless --force. Prints the timing.
  * PGlite is single-process: do not run this while the console has the same data folder open.
  */
-import { register } from "node:module";
+import "./lib/server-only-hook";
 import { parseArgs } from "node:util";
 
-// lib/ modules import "server-only", which throws outside a React Server bundle; a CLI is server side.
-const SERVER_ONLY_HOOK = `export async function resolve(specifier, context, next) {
-  return specifier === "server-only" ? { url: "data:text/javascript,", shortCircuit: true } : next(specifier, context);
-}`;
-register(`data:text/javascript,${encodeURIComponent(SERVER_ONLY_HOOK)}`);
 
 const { values: args } = parseArgs({
   options: {

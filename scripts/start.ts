@@ -6,6 +6,7 @@
  * Everything here is a dev component. The launcher refuses to run with NODE_ENV=production unless
  * KEYSHARE_EMBEDDED=1 is set explicitly — production runs `next start` against real services instead.
  */
+import "./lib/server-only-hook";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
@@ -108,6 +109,7 @@ async function main() {
     ],
   });
 
+  const { DEMO_KEY_ENVIRONMENT_MAPPING } = await import("../lib/seed");
   const appEnv: NodeJS.ProcessEnv = {
     ...process.env,
     KEYSHARE_EMBEDDED: "1",
@@ -124,6 +126,12 @@ async function main() {
     AUTH_URL: APP_URL,
     AUTH_TRUST_HOST: "true",
     AUTH_ROLE_MAPPING: "",
+    // The demo keys' environments, unless the operator of this demo says otherwise.
+    KEY_ENVIRONMENT_MAPPING:
+      process.env.KEY_ENVIRONMENT_MAPPING ||
+      Object.entries(DEMO_KEY_ENVIRONMENT_MAPPING)
+        .map(([key, env]) => `${key}=${env}`)
+        .join(","),
   };
   Object.assign(process.env, appEnv);
 
