@@ -110,6 +110,7 @@ const envSchema = z.object({
   KEY_ENVIRONMENT_MAPPING: mapping(null, {}),
   KEY_MAX_AGE_DAYS: positiveInt(90),
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  REDIS_SYNC_INTERVAL_SECONDS: positiveInt(300),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -184,6 +185,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxAgeDays: e.KEY_MAX_AGE_DAYS,
     },
     redisUrl: e.REDIS_URL,
+    redisSyncIntervalSeconds: e.REDIS_SYNC_INTERVAL_SECONDS,
     logLevel: e.LOG_LEVEL,
   };
 }
