@@ -6,14 +6,8 @@
  * same advisory lock as the in-app periodic job, so it never runs alongside it. Prints a summary; exit code 1
  * when the run failed, 3 when another instance holds the lock. Malformed entries are reported, not fatal.
  */
-import { register } from "node:module";
+import "./lib/server-only-hook";
 import { parseArgs } from "node:util";
-
-// lib/ modules import "server-only", which throws outside a React Server bundle; a CLI is server side.
-const SERVER_ONLY_HOOK = `export async function resolve(specifier, context, next) {
-  return specifier === "server-only" ? { url: "data:text/javascript,", shortCircuit: true } : next(specifier, context);
-}`;
-register(`data:text/javascript,${encodeURIComponent(SERVER_ONLY_HOOK)}`);
 
 const { values: args } = parseArgs({
   options: {
