@@ -56,6 +56,9 @@ export default defineConfig({
       DATA_DIR: process.env.E2E_DATA_DIR ?? ".data-e2e",
       KEYSHARE_SEED_WALLETS: "300",
       DATABASE_URL: "",
+      // e2e/leak.spec.ts: marker wallets with known share material, and the server log it scans.
+      KEYSHARE_SEED_MARKERS: `${process.env.E2E_DATA_DIR ?? ".data-e2e"}/markers.json`,
+      KEYSHARE_LOG_FILE: `${process.env.E2E_DATA_DIR ?? ".data-e2e"}/server.log`,
     },
   },
 });

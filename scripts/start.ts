@@ -151,6 +151,21 @@ async function main() {
         vault.close();
         console.log(`Demo data ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
       }
+      // ── leak-guard markers (e2e; lib/seed/markers.ts) ─────────────────────────────────────────────────
+      // KEYSHARE_SEED_MARKERS=<file>: add marker wallets with known share plaintext and ciphertext and write
+      // them to <file> for e2e/leak.spec.ts. Dev only, never with NODE_ENV=production.
+      if (process.env.KEYSHARE_SEED_MARKERS && process.env.NODE_ENV !== "production") {
+        const { ensureMarkerWallets } = await import("../lib/seed/markers");
+        const vault = createVaultClient({ addr: transit.url, token: transit.token });
+        try {
+          const file = path.resolve(ROOT, process.env.KEYSHARE_SEED_MARKERS);
+          const { manifest, created } = await ensureMarkerWallets(handle.db, vault, file);
+          console.log(`Leak-test markers: ${manifest.wallets.length} wallets ${created ? "seeded" : "kept"} (${path.relative(ROOT, file)}).`);
+        } finally {
+          vault.close();
+        }
+      }
+      // ── end leak-guard markers ─────────────────────────────────────────────────────────────────────────
     } finally {
       await handle.close();
     }
@@ -166,11 +181,25 @@ async function main() {
     }
   }
 
+  // ── leak-guard log tee (e2e) ───────────────────────────────────────────────────────────────────────────
+  // KEYSHARE_LOG_FILE=<file>: the console's stdout/stderr also go to <file>, which e2e/leak.spec.ts scans.
+  const logFile = process.env.KEYSHARE_LOG_FILE ? path.resolve(ROOT, process.env.KEYSHARE_LOG_FILE) : undefined;
+  const childOutput = logFile ? "pipe" : "inherit";
+  // ── end leak-guard log tee ─────────────────────────────────────────────────────────────────────────────
   const child: ChildProcess = spawn(
     process.execPath,
     [nextBin, args.dev ? "dev" : "start", "-p", String(APP_PORT), "-H", "127.0.0.1"],
-    { cwd: ROOT, env: { ...appEnv, NODE_ENV: args.dev ? "development" : "production" }, stdio: ["ignore", "inherit", "inherit"] },
+    { cwd: ROOT, env: { ...appEnv, NODE_ENV: args.dev ? "development" : "production" }, stdio: ["ignore", childOutput, childOutput] },
   );
+  // ── leak-guard log tee (e2e) ───────────────────────────────────────────────────────────────────────────
+  if (logFile) {
+    const { createWriteStream } = await import("node:fs");
+    mkdirSync(path.dirname(logFile), { recursive: true });
+    const out = createWriteStream(logFile, { flags: "a", mode: 0o600 });
+    child.stdout?.on("data", (chunk: Buffer) => void (process.stdout.write(chunk), out.write(chunk)));
+    child.stderr?.on("data", (chunk: Buffer) => void (process.stderr.write(chunk), out.write(chunk)));
+  }
+  // ── end leak-guard log tee ─────────────────────────────────────────────────────────────────────────────
 
   const accounts = DEMO_ACCOUNTS.map((a) => `${a.username} (${a.description})`).join(", ");
   console.log(
