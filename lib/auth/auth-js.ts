@@ -1,19 +1,15 @@
 import "server-only";
-import { randomUUID } from "node:crypto";
-import { DrizzleAdapter } from "@auth/drizzle-adapter";
-import { and, eq } from "drizzle-orm";
 import NextAuth, { type NextAuthConfig } from "next-auth";
-import type { Adapter, AdapterAccount } from "next-auth/adapters";
-import { recordAuditEvent, withAudit } from "@/lib/audit";
 import { getConfig } from "@/lib/config/env";
-import { getDb, type Db } from "@/lib/db";
-import { accounts, sessions, users } from "@/lib/db/schema/auth";
+import { getDb } from "@/lib/db";
 import { logger } from "@/lib/log";
 import { sessionCookieName } from "./cookie-names";
-import { isRole, type Role } from "./permissions";
-import { getRequestContext } from "./request-context";
+import type { Role } from "./permissions";
 import { resolveRole } from "./role-mapping";
-import { loadValidSession, secureCookiesEnabled } from "./session";
+import { secureCookiesEnabled } from "./session";
+import { authorizeSignIn, consoleAdapter, OIDC_PROVIDER_ID } from "./sign-in";
+
+export { OIDC_PROVIDER_ID };
 
 /**
  * Auth.js v5 wiring: the generic OIDC provider, database sessions through @auth/drizzle-adapter on our
@@ -31,7 +27,6 @@ import { loadValidSession, secureCookiesEnabled } from "./session";
  * limit is enforced by lib/auth/session.ts from `sessions.last_active_at`.
  */
 
-export const OIDC_PROVIDER_ID = "oidc";
 /** `groups` is a scope at the dev IdP and at most IdPs that can emit the claim. */
 const OIDC_SCOPE = "openid profile email groups";
 
@@ -41,83 +36,6 @@ declare module "next-auth" {
     groups?: string[];
     lastLoginAt?: Date;
   }
-}
-
-/** Adapter with the console's rules: no OAuth tokens at rest, audited session creation, shared validity checks. */
-function consoleAdapter(db: Db): Adapter {
-  const base = DrizzleAdapter(db, { usersTable: users, accountsTable: accounts, sessionsTable: sessions });
-  return {
-    ...base,
-    // The console never calls the IdP on a user's behalf: keep only the link, never bearer tokens.
-    async linkAccount(account: AdapterAccount) {
-      await db.insert(accounts).values({
-        userId: account.userId,
-        type: account.type,
-        provider: account.provider,
-        providerAccountId: account.providerAccountId,
-      });
-    },
-    async createSession(data) {
-      const ctx = await getRequestContext();
-      const [user] = await db
-        .select({ id: users.id, email: users.email, role: users.role })
-        .from(users)
-        .where(eq(users.id, data.userId))
-        .limit(1);
-      if (!user || !isRole(user.role)) throw new Error("refusing to create a session for a user without a role");
-      const id = randomUUID();
-      return withAudit(
-        db,
-        {
-          actor: { type: "user", userId: user.id, email: user.email, role: user.role, ip: ctx.ip, userAgent: ctx.userAgent },
-          action: "auth.login",
-          target: { type: "session", id },
-          requestId: ctx.requestId,
-          details: { provider: OIDC_PROVIDER_ID },
-        },
-        async (tx) => {
-          const [row] = await tx
-            .insert(sessions)
-            .values({ ...data, id, ipAddress: ctx.ip, userAgent: ctx.userAgent })
-            .returning({ sessionToken: sessions.sessionToken, userId: sessions.userId, expires: sessions.expires });
-          if (!row) throw new Error("session insert returned nothing");
-          return row;
-        },
-        { auditFailure: false },
-      );
-    },
-    async getSessionAndUser(sessionToken) {
-      const valid = await loadValidSession(sessionToken);
-      if (!valid) return null;
-      return base.getSessionAndUser!(sessionToken);
-    },
-  };
-}
-
-async function recordDeniedLogin(db: Db, sub: string, email: string | null, groups: string[], reason: string) {
-  const ctx = await getRequestContext();
-  await db.transaction(async (tx) => {
-    const [existing] = await tx
-      .select({ id: users.id })
-      .from(accounts)
-      .innerJoin(users, eq(users.id, accounts.userId))
-      .where(and(eq(accounts.provider, OIDC_PROVIDER_ID), eq(accounts.providerAccountId, sub)))
-      .limit(1);
-    if (existing) {
-      // The IdP no longer puts this person in a mapped group: their existing sessions end now too.
-      await tx.update(users).set({ role: null, groups }).where(eq(users.id, existing.id));
-      await tx.delete(sessions).where(eq(sessions.userId, existing.id));
-    }
-    await recordAuditEvent(tx, {
-      actor: { type: "anonymous", userId: existing?.id ?? null, email, ip: ctx.ip, userAgent: ctx.userAgent },
-      action: "auth.login",
-      target: { type: "idp-subject", id: sub },
-      outcome: "denied",
-      reason,
-      requestId: ctx.requestId,
-      details: { groups },
-    });
-  });
 }
 
 async function buildConfig(): Promise<NextAuthConfig> {
@@ -161,31 +79,7 @@ async function buildConfig(): Promise<NextAuthConfig> {
         ]
       : [],
     callbacks: {
-      async signIn({ account, profile }) {
-        if (!account || account.provider !== OIDC_PROVIDER_ID || !profile?.sub) return false;
-        const claims = profile as Record<string, unknown>;
-        const { role, groups } = resolveRole(claims, auth.groupsClaim, auth.roleMapping);
-        const email = typeof profile.email === "string" ? profile.email.toLowerCase() : null;
-        if (!role) {
-          await recordDeniedLogin(db, profile.sub, email, groups, groups.length === 0 ? "no groups claim" : "no mapped group");
-          return "/no-access";
-        }
-        const name = typeof profile.name === "string" ? profile.name : undefined;
-        // Existing users: refresh role and groups now. New users get them from profile() via createUser.
-        const [existing] = await db
-          .select({ id: users.id })
-          .from(accounts)
-          .innerJoin(users, eq(users.id, accounts.userId))
-          .where(and(eq(accounts.provider, OIDC_PROVIDER_ID), eq(accounts.providerAccountId, account.providerAccountId)))
-          .limit(1);
-        if (existing) {
-          await db
-            .update(users)
-            .set({ role, groups, lastLoginAt: new Date(), ...(name ? { name } : {}) })
-            .where(eq(users.id, existing.id));
-        }
-        return true;
-      },
+      signIn: ({ account, profile }) => authorizeSignIn(db, auth, account, profile),
       // Auth.js's own /api/auth/session answer: nothing beyond what the page already shows.
       session({ session, user }) {
         return { ...session, user: { ...session.user, name: user.name, email: user.email ?? "" } };
