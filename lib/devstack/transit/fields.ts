@@ -48,7 +48,6 @@ function parseGoIntString(s: string): number {
   }
   big *= sign;
   if (big > INT64_MAX || big < INT64_MIN) throw new FieldError(`strconv.ParseInt: parsing "${s}": value out of range`);
-  if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) return Number(big);
   return Number(big);
 }
 
