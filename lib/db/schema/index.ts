@@ -4,3 +4,4 @@ export * from "./key-shares";
 export * from "./wallet-properties";
 export * from "./audit";
 export * from "./auth";
+export * from "./census";
