@@ -56,16 +56,7 @@ export function assessRotation(
   };
 }
 
-/** "90d", "36h", "45m", "30s", "1d 12h"; "off" for 0. Vault's auto_rotate_period is in seconds. */
-export function formatPeriod(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds <= 0) return "off";
-  const d = Math.floor(seconds / 86_400);
-  const h = Math.floor((seconds % 86_400) / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = Math.floor(seconds % 60);
-  const parts = [d ? `${d}d` : "", h ? `${h}h` : "", m ? `${m}m` : "", s ? `${s}s` : ""].filter(Boolean);
-  return parts.slice(0, 2).join(" ");
-}
+export { formatPeriod } from "./format";
 
 /** Vault's GenericNameRegex (`\w(([\w-.]+)?\w)?`), and Vault's practical length limit. */
 const KEY_NAME = /^\w(?:[\w.-]*\w)?$/;

@@ -1,0 +1,33 @@
+import Link from "next/link";
+import { Alert, Anchor, Stack, Title } from "@mantine/core";
+import { getDb } from "@/lib/db";
+import { getVaultClient } from "@/lib/vault";
+import { getKeyDetail, KeyNotFoundError } from "@/lib/keys/queries";
+import { denyUnless } from "@/components/ui/page-guard";
+import { KeyDetail } from "@/components/keys/key-detail";
+
+export const dynamic = "force-dynamic";
+
+export default async function KeyDetailPage({ params }: { params: Promise<{ name: string }> }) {
+  const denied = await denyUnless("keys:read", "Key");
+  if (denied) return denied;
+  const { name } = await params;
+  try {
+    const detail = await getKeyDetail(await getDb(), getVaultClient(), name);
+    return <KeyDetail initial={detail} />;
+  } catch (err) {
+    // A bad or unknown name in the URL is the user's, not ours: a clear message, not an error page.
+    if (!(err instanceof KeyNotFoundError)) throw err;
+    return (
+      <Stack>
+        <Title order={2}>Key not found</Title>
+        <Alert color="gray" data-testid="key-not-found">
+          {err.message}
+        </Alert>
+        <Anchor component={Link} href="/keys">
+          All keys
+        </Anchor>
+      </Stack>
+    );
+  }
+}
