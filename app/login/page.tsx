@@ -1,4 +1,4 @@
-import { Alert, Button, Card, Code, Stack, Table, Text, Title } from "@mantine/core";
+import { Alert, Button, Card, Code, Stack, Table, TableTbody, TableTd, TableTr, Text, Title } from "@mantine/core";
 import { redirect } from "next/navigation";
 import { getConfig } from "@/lib/config/env";
 import { getSession, signInAction } from "@/lib/auth";
@@ -21,7 +21,8 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
   const errorCode = typeof params.error === "string" ? params.error : undefined;
   const error = errorCode ? (ERRORS[errorCode] ?? ERRORS.Configuration) : undefined;
   const { devMode, auth } = getConfig();
-  // The demo account list is a dev-stack module: loaded only when dev components are in use.
+  // Server component: Mantine's compound members (Table.Tr…) are undefined through a client reference, so the
+  // named exports are used. The demo account list is a dev-stack module: loaded only when dev components are in use.
   const demo = devMode ? await import("@/lib/devstack/idp/accounts") : null;
 
   return (
@@ -52,16 +53,16 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
             Password for all: <Code>{demo.DEMO_PASSWORD}</Code>
           </Text>
           <Table mt="xs">
-            <Table.Tbody>
+            <TableTbody>
               {demo.DEMO_ACCOUNTS.map((a) => (
-                <Table.Tr key={a.username}>
-                  <Table.Td>
+                <TableTr key={a.username}>
+                  <TableTd>
                     <Code>{a.username}</Code>
-                  </Table.Td>
-                  <Table.Td>{a.description}</Table.Td>
-                </Table.Tr>
+                  </TableTd>
+                  <TableTd>{a.description}</TableTd>
+                </TableTr>
               ))}
-            </Table.Tbody>
+            </TableTbody>
           </Table>
         </Card>
       ) : null}

@@ -87,8 +87,9 @@ async function buildConfig(): Promise<NextAuthConfig> {
     },
     logger: {
       error(error) {
-        // Names and messages only: Auth.js error causes can carry token responses.
-        logger.warn({ authError: error.name, message: error.message.slice(0, 300) }, "auth.js error");
+        // Type and message only: Auth.js error causes can carry token responses. `type` survives minification.
+        const type = (error as { type?: unknown }).type;
+        logger.warn({ authError: typeof type === "string" ? type : error.name, message: error.message.slice(0, 300) }, "auth.js error");
       },
       warn(code) {
         logger.warn({ authWarning: code }, "auth.js warning");
