@@ -5,3 +5,4 @@ export * from "./wallet-properties";
 export * from "./audit";
 export * from "./auth";
 export * from "./census";
+export * from "./inventory";
