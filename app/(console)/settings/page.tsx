@@ -1,5 +1,7 @@
-import { Card, Stack, Table, Text, Title } from "@mantine/core";
+import { Card, Stack, Table, TableTbody, TableTd, TableTh, TableThead, TableTr, Text, Title } from "@mantine/core";
+import { can, listActiveSessions, requireUser } from "@/lib/auth";
 import { denyUnless } from "@/components/ui/page-guard";
+import { ActiveSessions } from "@/components/settings/active-sessions";
 import { getSettingsSummary } from "@/lib/settings/queries";
 
 export const dynamic = "force-dynamic";
@@ -7,7 +9,10 @@ export const dynamic = "force-dynamic";
 export default async function SettingsPage() {
   const denied = await denyUnless("settings:read", "Settings");
   if (denied) return denied;
+  const user = await requireUser();
   const s = getSettingsSummary();
+  // listActiveSessions authorises itself; only ask when the role may see them.
+  const sessions = can(user.role, "sessions:manage") ? await listActiveSessions() : null;
   const rows: [string, string][] = [
     ["Mode", s.mode],
     ["Database", s.database],
@@ -22,14 +27,14 @@ export default async function SettingsPage() {
       <Title order={2}>Settings</Title>
       <Card withBorder data-testid="settings-summary">
         <Table>
-          <Table.Tbody>
+          <TableTbody>
             {rows.map(([k, v]) => (
-              <Table.Tr key={k}>
-                <Table.Th w={240}>{k}</Table.Th>
-                <Table.Td>{v}</Table.Td>
-              </Table.Tr>
+              <TableTr key={k}>
+                <TableTh w={240}>{k}</TableTh>
+                <TableTd>{v}</TableTd>
+              </TableTr>
             ))}
-          </Table.Tbody>
+          </TableTbody>
         </Table>
       </Card>
       <Card withBorder>
@@ -38,22 +43,38 @@ export default async function SettingsPage() {
           IdP groups → console roles. Users in no mapped group get no access.
         </Text>
         <Table data-testid="role-mapping">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Group</Table.Th>
-              <Table.Th>Role</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
+          <TableThead>
+            <TableTr>
+              <TableTh>Group</TableTh>
+              <TableTh>Role</TableTh>
+            </TableTr>
+          </TableThead>
+          <TableTbody>
             {s.roleMapping.map((m) => (
-              <Table.Tr key={m.group}>
-                <Table.Td>{m.group}</Table.Td>
-                <Table.Td>{m.role}</Table.Td>
-              </Table.Tr>
+              <TableTr key={m.group}>
+                <TableTd>{m.group}</TableTd>
+                <TableTd>{m.role}</TableTd>
+              </TableTr>
             ))}
-          </Table.Tbody>
+          </TableTbody>
         </Table>
       </Card>
+      {s.keyEnvironmentMapping.length > 0 ? (
+        <Card withBorder>
+          <Title order={4}>Key environments</Title>
+          <Table data-testid="key-environment-mapping">
+            <TableTbody>
+              {s.keyEnvironmentMapping.map((m) => (
+                <TableTr key={m.key}>
+                  <TableTd>{m.key}</TableTd>
+                  <TableTd>{m.environment}</TableTd>
+                </TableTr>
+              ))}
+            </TableTbody>
+          </Table>
+        </Card>
+      ) : null}
+      {sessions ? <ActiveSessions sessions={sessions} /> : null}
     </Stack>
   );
 }
