@@ -1,6 +1,6 @@
 import "server-only";
 import { logger } from "@/lib/log";
-import { VaultError, VaultNotFoundError, type TransitKeyInfo, type VaultClient } from "@/lib/vault";
+import type { TransitKeyInfo, VaultClient } from "@/lib/vault";
 import type { VaultState } from "./types";
 
 /**
@@ -21,6 +21,13 @@ const UNAVAILABLE = "Vault could not be reached; key versions and ages are not s
 
 class DeadlineError extends Error {}
 
+// By name, not instanceof: the process-wide Vault client lives on globalThis and may have been created by
+// another server bundle (route handlers, pages, instrumentation), whose error classes are other objects.
+function vaultErrorName(err: unknown): string | undefined {
+  return err instanceof Error && err.name.startsWith("Vault") && "operation" in err ? err.name : undefined;
+}
+const isVaultNotFound = (err: unknown) => vaultErrorName(err) === "VaultNotFoundError";
+
 function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -30,9 +37,11 @@ function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 function stateOf(err: unknown): VaultState {
-  if (err instanceof VaultError) {
-    logger.warn({ operation: err.operation, vaultStatus: err.vaultStatus, errName: err.name }, "keys: Vault unavailable");
-    return { available: false, message: `${UNAVAILABLE} (${err.message})` };
+  if (vaultErrorName(err)) {
+    const e = err as Error & { operation?: unknown; vaultStatus?: unknown };
+    logger.warn({ operation: e.operation, vaultStatus: e.vaultStatus, errName: e.name }, "keys: Vault unavailable");
+    // Vault error messages are built from safe fields only (lib/vault/errors.ts).
+    return { available: false, message: `${UNAVAILABLE} (${e.message})` };
   }
   if (err instanceof DeadlineError) {
     logger.warn({ deadlineMs: DEADLINE_MS }, "keys: Vault did not answer in time");
@@ -62,7 +71,7 @@ async function fetchAll(vault: VaultClient): Promise<TransitKeyInfo[]> {
       return await vault.readKey(name);
     } catch (err) {
       // Deleted between list and read: it is simply gone.
-      if (err instanceof VaultNotFoundError) return null;
+      if (isVaultNotFound(err)) return null;
       throw err;
     }
   });
@@ -96,7 +105,7 @@ export async function readTransitKey(vault: VaultClient, name: string): Promise<
   try {
     return { info: await withDeadline(vault.readKey(name), DEADLINE_MS), state: { available: true } };
   } catch (err) {
-    if (err instanceof VaultNotFoundError) return { info: null, state: { available: true } };
+    if (isVaultNotFound(err)) return { info: null, state: { available: true } };
     return { info: undefined, state: stateOf(err) };
   }
 }

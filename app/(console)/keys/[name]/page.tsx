@@ -1,4 +1,3 @@
-import Link from "next/link";
 import { Alert, Anchor, Stack, Title } from "@mantine/core";
 import { getDb } from "@/lib/db";
 import { getVaultClient } from "@/lib/vault";
@@ -18,13 +17,14 @@ export default async function KeyDetailPage({ params }: { params: Promise<{ name
   } catch (err) {
     // A bad or unknown name in the URL is the user's, not ours: a clear message, not an error page.
     if (!(err instanceof KeyNotFoundError)) throw err;
+    // (Server component: no Mantine compound members or component={Link} here, they do not cross into RSC.)
     return (
       <Stack>
         <Title order={2}>Key not found</Title>
         <Alert color="gray" data-testid="key-not-found">
           {err.message}
         </Alert>
-        <Anchor component={Link} href="/keys">
+        <Anchor href="/keys">
           All keys
         </Anchor>
       </Stack>
