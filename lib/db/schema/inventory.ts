@@ -55,7 +55,7 @@ export const inventoryWallets = pgTable(
   (t) => {
     const sorts = { created: t.createdUs, accessed: t.accessedUs, wrapped: t.wrappedUs } as const;
     const perSort = (name: string, lead: ExtraConfigColumn[]) =>
-      Object.entries(sorts).map(([s, col]) => index(`inv_${name}_${s}_idx`).on(...lead, col, t.id));
+      Object.entries(sorts).map(([s, col]) => index(`inv_${name}_${s}_idx`).on(...(lead.concat([col, t.id]) as [ExtraConfigColumn, ...ExtraConfigColumn[]])));
     const rare = (name: string, where: SQL) => index(`inv_${name}_idx`).on(t.createdUs, t.id).where(where);
     return [
       // Plain sorts, and every single equality filter under every sort.
