@@ -88,6 +88,8 @@ class Inspector {
   readonly leaks: Leak[] = [];
   readonly variants = new Map<string, number>();
   readonly seen = new Map<string, Set<string>>();
+  /** Server errors are not leaks, but a page that fails hides what it would show: reported with the summary. */
+  readonly serverErrors = new Set<string>();
   bodies = 0;
 
   constructor(
@@ -103,6 +105,8 @@ class Inspector {
     for (const finding of this.scanner.scan(`${b.headers}\n\n${b.body}`)) {
       this.leaks.push({ who: this.who, url: b.url, variant: b.variant, status: b.status, finding });
     }
+    if (b.status >= 500) this.serverErrors.add(`${b.status} ${b.variant} ${b.url}`);
+    if (process.env.LEAK_VERBOSE) console.log(`  ${this.who} ${b.status} ${b.variant} ${b.url}`);
     if (b.status < 200 || b.status >= 300) return;
     // Seen = the body names the marker by an identifier the URL did not carry (a page echoing its own query or
     // path proves nothing; a list row linking to the wallet, or a detail page showing its address, does).
@@ -249,7 +253,8 @@ test.describe("zero share exposure (DESIGN §2)", () => {
         const summary =
           `${login}: ${first.fetched.length + second.fetched.length} URLs, ${first.pages.length} pages, ${shown} shown in the browser, ` +
           `${inspector.bodies} bodies (${[...inspector.variants].map(([k, v]) => `${k}=${v}`).join(" ")}), ${first.capped} capped, ` +
-          `${first.errors.length + second.errors.length} errors`;
+          `${first.errors.length + second.errors.length} errors` +
+          (inspector.serverErrors.size > 0 ? `\n  server errors: ${[...inspector.serverErrors].slice(0, 10).join(", ")}` : "");
         console.log(summary);
         test.info().annotations.push({ type: "crawl", description: summary });
 
