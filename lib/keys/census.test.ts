@@ -256,6 +256,17 @@ describe.each(testBackends())("maintained counters on $name", (backend) => {
     expect(census.reduce((s, c) => s + c.records, 0)).toBeGreaterThan(0);
   });
 
+  it("counts upserts (INSERT … ON CONFLICT DO UPDATE, as the Redis sync writes) once", async () => {
+    await insertShares(t.db, [{ addr: "u1", key: "ku", version: 1 }]);
+    await insertProps(t.db, [{ addr: "u1", backup: "none" }]);
+    await t.db.execute(sql`
+      insert into wallet_properties (wallet_id, account_address, chain_name, threshold_signature_scheme, has_backup_info, backed_up_anywhere, source)
+      values ('w-u1', 'u1', 'EVM', 'TWO_OF_TWO', true, true, 'redis'), ('w-u2', 'u2', 'EVM', 'TWO_OF_TWO', false, false, 'redis')
+      on conflict (account_address) do update set backed_up_anywhere = excluded.backed_up_anywhere, has_backup_info = excluded.has_backup_info`);
+    expect(await getRiskCounters(t.db)).toMatchObject({ wallets: 2, missingBackupInfo: 1, twoOfTwoNotBackedUp: 1, cannotSign: 1 });
+    await expectCountersFresh(t.db, "upsert");
+  });
+
   it("rebuild recounts after the triggers were bypassed, and TRUNCATE resets", async () => {
     await insertProps(t.db, [{ addr: "r1", backup: "none" }]);
     await insertShares(t.db, [{ addr: "r2", key: "kr", version: 2 }]);
