@@ -21,7 +21,8 @@ const payloadSchema = z.object({
   v: z.literal(1),
   /** Sort key: signed 64-bit integer as decimal text. */
   k: z.string().regex(/^-?\d{1,19}$/),
-  i: z.uuid(),
+  // Any 8-4-4-4-12 hex id: backends choose their own ids (not necessarily RFC 4122 versions).
+  i: z.guid(),
   /** View fingerprint. */
   h: z.string().regex(/^[0-9a-f]{16}$/),
 });

@@ -146,7 +146,10 @@ export function parseInventoryParams(raw: RawParams | URLSearchParams): Inventor
   for (const k of Object.keys(filters) as (keyof InventoryFilters)[]) if (filters[k] === undefined) delete filters[k];
   return {
     filters,
-    sort: p.sort ?? "created",
+    // "Accessed, but not in the last N days" is a range on last access: only the last-access order is served
+    // by an index at 1M rows (another order would scan past every recently used wallet first), so that filter
+    // sorts by last access.
+    sort: filters.access === "older" ? "accessed" : (p.sort ?? "created"),
     dir: p.dir ?? "desc",
     limit: clampPageSize(p.limit),
     cursor: p.cursor,
