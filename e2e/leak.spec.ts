@@ -254,7 +254,8 @@ test.describe("zero share exposure (DESIGN §2)", () => {
           `${login}: ${first.fetched.length + second.fetched.length} URLs, ${first.pages.length} pages, ${shown} shown in the browser, ` +
           `${inspector.bodies} bodies (${[...inspector.variants].map(([k, v]) => `${k}=${v}`).join(" ")}), ${first.capped} capped, ` +
           `${first.errors.length + second.errors.length} errors` +
-          (inspector.serverErrors.size > 0 ? `\n  server errors: ${[...inspector.serverErrors].slice(0, 10).join(", ")}` : "");
+          (inspector.serverErrors.size > 0 ? `\n  server errors: ${[...inspector.serverErrors].slice(0, 10).join(", ")}` : "") +
+          `\n  markers seen: ${m.wallets.map((w, i) => `#${i + 1} ${inspector.seen.get(w.walletId)?.size ?? 0} bodies`).join(", ")}`;
         console.log(summary);
         test.info().annotations.push({ type: "crawl", description: summary });
 
