@@ -297,10 +297,17 @@ describe.each(testBackends())("Redis WalletProperties sync on $name", (backend) 
       const lock2 = postgresAdvisoryLock(t.url!, 424242n);
       try {
         let release!: () => void;
-        const held = lock1.run(() => new Promise<string>((r) => (release = () => r("done"))));
-        await vi.waitFor(async () => {
-          expect(await lock2.run(async () => "second")).toEqual({ locked: false });
-        });
+        let entered!: () => void;
+        const inside = new Promise<void>((r) => (entered = r));
+        const held = lock1.run(
+          () =>
+            new Promise<string>((r) => {
+              release = () => r("done");
+              entered();
+            }),
+        );
+        await inside;
+        expect(await lock2.run(async () => "second")).toEqual({ locked: false });
         release();
         expect(await held).toEqual({ locked: true, value: "done" });
         expect(await lock2.run(async () => "second")).toEqual({ locked: true, value: "second" });
@@ -312,8 +319,11 @@ describe.each(testBackends())("Redis WalletProperties sync on $name", (backend) 
     // The job's one-shot run: connects with a URL, syncs, disconnects.
     const lock = t.kind === "postgres" ? postgresAdvisoryLock(t.url!) : sessionAdvisoryLock(t.db);
     try {
+      const own = evm();
+      await redis.set(`${prefix}${own}`, JSON.stringify(camel(own)));
       const result = await runRedisSyncOnce(lock, t.db, REDIS_URL, { keyPrefix: prefix });
-      expect(result).toMatchObject({ complete: true, upserted: 0 });
+      expect(result).toMatchObject({ complete: true });
+      expect(await row(own)).toMatchObject({ source: "redis" });
       expect(result !== "skipped" && result.scanned).toBeGreaterThan(0);
     } finally {
       await lock.close();
