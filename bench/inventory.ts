@@ -275,6 +275,8 @@ async function main() {
       const { sql: text, params: bound } = queries.buildInventorySelect(db, q, ctx).query.toSQL();
       const floorT = stats(await time(() => raw.unsafe(text, bound as never[], { prepare: true }), RUNS));
       const entry: Record<string, unknown> = { rows: rowsShown, db: dbT, render: renderT, floor: floorT, vsFloorP50: r2(dbT.p50 / floorT.p50), vsFloorP95: r2(dbT.p95 / floorT.p95) };
+      // "≤ 2× the floor" is checked on p50 with 0.5 ms of slack (stated as floorRule in RESULT): at a 0.3 ms
+      // floor, a strict 2× would be decided by scheduler noise on a shared machine. README reports the ratios.
       let met = dbT.p95 <= 10 && renderT.p95 <= 150 && dbT.p50 <= 2 * floorT.p50 + 0.5;
       if (c.name === "deep_page") {
         const offsetQ = queries.buildInventorySelect(db, { ...q, cursor: undefined }, ctx).query.offset(DEPTH);
@@ -325,7 +327,7 @@ async function main() {
 
     console.log(
       "RESULT " +
-        JSON.stringify({ wallets: WALLETS, runs: RUNS, depth: DEPTH, seedSeconds: r2(seedSeconds), inventoryRows: Number(counts!.inv), unit: "ms (p50/p95)", cases: result, targetsMet: allMet }),
+        JSON.stringify({ wallets: WALLETS, runs: RUNS, depth: DEPTH, seedSeconds: r2(seedSeconds), inventoryRows: Number(counts!.inv), unit: "ms (p50/p95)", floorRule: "db.p50 <= 2*floor.p50 + 0.5ms", cases: result, targetsMet: allMet }),
     );
   } catch (err) {
     console.error(err);
