@@ -4,35 +4,41 @@
  * No server-only marker: client code may test `instanceof` on nothing here, but the classes hold no secrets.
  */
 export class DomainError extends Error {
+  override name = "DomainError";
   readonly status: number = 500;
   constructor(message: string) {
     super(message);
-    this.name = new.target.name;
   }
 }
 
 export class ValidationError extends DomainError {
+  override name = "ValidationError";
   override readonly status = 400;
 }
 export class UnauthorizedError extends DomainError {
+  override name = "UnauthorizedError";
   override readonly status = 401;
   constructor(message = "Sign in to continue.") {
     super(message);
   }
 }
 export class ForbiddenError extends DomainError {
+  override name = "ForbiddenError";
   override readonly status = 403;
   constructor(message = "Your role does not allow this.") {
     super(message);
   }
 }
 export class NotFoundError extends DomainError {
+  override name = "NotFoundError";
   override readonly status = 404;
 }
 export class ConflictError extends DomainError {
+  override name = "ConflictError";
   override readonly status = 409;
 }
 export class ServiceUnavailableError extends DomainError {
+  override name = "ServiceUnavailableError";
   override readonly status = 503;
 }
 

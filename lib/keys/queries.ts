@@ -31,7 +31,9 @@ export async function listKeySummaries(
   };
 }
 
-export class KeyNotFoundError extends NotFoundError {}
+export class KeyNotFoundError extends NotFoundError {
+  override name = "KeyNotFoundError";
+}
 
 /**
  * One key: its summary and records per (version, environment, layout). The name comes from a URL: anything

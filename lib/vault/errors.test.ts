@@ -239,3 +239,18 @@ describe("older Vault answers", () => {
     expect(h).toMatchObject({ initialized: true, sealed: true, version: "1.17.0" });
   });
 });
+
+describe("error names survive minification", () => {
+  it("every Vault error class names itself explicitly (callers in other bundles match on name)", async () => {
+    const mod = await import("./errors");
+    const classes = Object.entries(mod).filter(
+      ([exported, value]) => typeof value === "function" && /Error$/.test(exported),
+    ) as [string, new (...args: never[]) => Error][];
+    expect(classes.length).toBeGreaterThan(5);
+    const source = (await import("node:fs")).readFileSync(new URL("./errors.ts", import.meta.url), "utf8");
+    for (const [exported] of classes) {
+      // A minifier renames classes, so `new.target.name` would turn into "l": the name must be a literal.
+      expect(source, exported).toContain(`override name = "${exported}";`);
+    }
+  });
+});

@@ -40,6 +40,7 @@ export interface VaultErrorInit {
  * answer to its own caller (DomainError's meaning); Vault's HTTP status is `vaultStatus`.
  */
 export class VaultError extends DomainError {
+  override name = "VaultError";
   override readonly status: number;
   readonly operation: VaultOperation;
   /** HTTP status Vault answered with; undefined for network failures and client-side checks. */
@@ -50,7 +51,6 @@ export class VaultError extends DomainError {
 
   constructor(message: string, init: VaultErrorInit, publicStatus = 502) {
     super(message);
-    this.name = new.target.name;
     this.status = publicStatus;
     this.operation = init.operation;
     this.vaultStatus = init.status;
@@ -80,6 +80,7 @@ export type UnavailableReason = "network" | "timeout" | "server" | "rate-limited
  * a caller of a non-idempotent operation (rotate, config, trim) must re-read state before trying again.
  */
 export class VaultUnavailableError extends VaultError {
+  override name = "VaultUnavailableError";
   readonly reason: UnavailableReason;
   readonly outcomeUnknown: boolean;
 
@@ -99,6 +100,7 @@ export class VaultUnavailableError extends VaultError {
 
 /** 503 `Vault is sealed`. The request was refused before any processing, so it never ran. */
 export class VaultSealedError extends VaultUnavailableError {
+  override name = "VaultSealedError";
   constructor(init: VaultErrorInit) {
     super("Vault is sealed; key operations are unavailable until it is unsealed.", {
       ...init,
@@ -112,10 +114,13 @@ export class VaultSealedError extends VaultUnavailableError {
  * 403: missing, invalid or expired token, or a policy that does not allow the operation. The console's own
  * Vault identity was refused, which is a server-side configuration problem, not the user's role: 502.
  */
-export class VaultPermissionDeniedError extends VaultError {}
+export class VaultPermissionDeniedError extends VaultError {
+  override name = "VaultPermissionDeniedError";
+}
 
 /** The key (or path) does not exist. */
 export class VaultNotFoundError extends VaultError {
+  override name = "VaultNotFoundError";
   constructor(message: string, init: VaultErrorInit) {
     super(message, init, 404);
   }
@@ -126,6 +131,7 @@ export class VaultNotFoundError extends VaultError {
  * that looks like ciphertext, base64 material or a token scrubbed out (see `scrubVaultDetail`).
  */
 export class VaultBadRequestError extends VaultError {
+  override name = "VaultBadRequestError";
   readonly detail: string | undefined;
 
   constructor(message: string, init: VaultErrorInit & { detail?: string }) {
@@ -143,7 +149,9 @@ export class VaultBadRequestError extends VaultError {
  * missing or out of order, a reference not echoed, a ciphertext of the wrong version, an unknown status.
  * Never retried: the caller must not act on a partial or misaligned answer.
  */
-export class VaultProtocolError extends VaultError {}
+export class VaultProtocolError extends VaultError {
+  override name = "VaultProtocolError";
+}
 
 const CIPHERTEXT_LIKE = /vault:v-?\d*:[A-Za-z0-9+/=_-]*/g;
 /** Runs of base64 / hex alphabet long enough to be key material, an HMAC or a token segment. */
