@@ -11,6 +11,9 @@
  *   floor  — the same SQL text and parameters run bare on the driver (prepared, no DTO mapping), timed
  *            alternately with db;
  *   offset — for the deep page: the same page reached with OFFSET instead of a cursor.
+ * Then the Overview (getOverviewFigures) and the detail of the key with most versions (getKeyDetail), against the
+ * in-process dev Transit server holding the seed's keys and versions: db = that call, render = the call +
+ * renderToString of the client component (OverviewFigures / KeyDetail) in MantineProvider + QueryClientProvider.
  * Prints a table and ends with exactly one line `RESULT {json}`. The database is dropped at the end.
  *
  * Flags: --wallets N (default 100000), --runs N (default 40), --keep (do not drop the database),
@@ -168,7 +171,8 @@ FROM e WHERE ro < 0.005 OR ro >= 0.01`;
 }
 
 async function main() {
-  const [{ createElement }, { createDb }, { migrate }, params, queries, view, { WalletsTable }, { WalletDetail }, { MantineProvider }, { renderToString }] =
+  const [{ createElement }, { createDb }, { migrate }, params, queries, view, { WalletsTable }, { WalletDetail }, { MantineProvider }, { renderToString },
+    { getOverviewFigures }, { getKeyDetail }, { startTransitServer }, { createVaultClient }, { OverviewFigures }, { KeyDetail }, { QueryClientProvider }, { makeQueryClient }] =
     await Promise.all([
       import("react"),
       import("@/lib/db/client"),
@@ -180,6 +184,14 @@ async function main() {
       import("@/components/wallets/wallet-detail"),
       import("@mantine/core"),
       import("react-dom/server"),
+      import("@/lib/overview/queries"),
+      import("@/lib/keys/queries"),
+      import("@/lib/devstack/transit/server"),
+      import("@/lib/vault"),
+      import("@/components/overview/overview-figures"),
+      import("@/components/keys/key-detail"),
+      import("@tanstack/react-query"),
+      import("@/components/query-client"),
     ]);
 
   const name = REUSE ?? `ks_bench_${randomBytes(5).toString("hex")}`;
@@ -193,6 +205,7 @@ async function main() {
   /** The postgres.js client under the app's database handle: the floor runs on it, bare. */
   const driver = (db as unknown as { $client: postgres.Sql }).$client;
   let exitCode = 0;
+  let transit: Awaited<ReturnType<typeof startTransitServer>> | undefined;
   try {
     console.log(`database ${name}; wallets ${WALLETS.toLocaleString()}; runs ${RUNS}; deep page at ${DEPTH.toLocaleString()}`);
     let seedSeconds = 0;
@@ -359,6 +372,31 @@ async function main() {
       console.log(`${caseName.padEnd(22)}          db ${dbT.p50.toFixed(2).padStart(6)}/${dbT.p95.toFixed(2).padStart(6)} ms  render ${renderT.p50.toFixed(1).padStart(6)}/${renderT.p95.toFixed(1).padStart(6)} ms${met ? "" : "  ← target missed"}`);
     }
 
+    // Overview figures and the detail of the key with most versions, against the in-process dev Transit server
+    // holding the seed's keys at the seed's versions (Vault answers cached for 5 s, as in the app). Render: the
+    // page's call + renderToString of its client component, with a fresh query client as per request.
+    transit = await startTransitServer({ port: 0, quiet: true });
+    const vault = createVaultClient({ addr: transit.url, token: transit.token });
+    for (const k of KEYS) {
+      await vault.createKey(k.name);
+      for (let v = 1; v < k.latest; v++) await vault.rotateKey(k.name);
+    }
+    const policy = { maxAgeDays: 90, environmentMapping: ctx.environmentMapping };
+    const topKey = KEYS.reduce((a, b) => (b.latest > a.latest ? b : a)).name;
+    const inProviders = (el: ReturnType<typeof createElement>) =>
+      renderToString(createElement(MantineProvider, null, createElement(QueryClientProvider, { client: makeQueryClient() }, el)));
+    const pageCase = async <T,>(caseName: string, load: () => Promise<T>, render: (d: T) => unknown, dbMax: number, renderMax: number) => {
+      const dbT = stats(await time(load, RUNS));
+      const renderT = stats(await time(async () => render(await load()), RUNS));
+      const met = dbT.p95 <= dbMax && renderT.p95 <= renderMax;
+      allMet &&= met;
+      result[caseName] = { db: dbT, render: renderT, met };
+      console.log(`${caseName.padEnd(22)}          db ${dbT.p50.toFixed(2).padStart(6)}/${dbT.p95.toFixed(2).padStart(6)} ms  render ${renderT.p50.toFixed(1).padStart(6)}/${renderT.p95.toFixed(1).padStart(6)} ms${met ? "" : "  ← target missed"}`);
+    };
+    await pageCase("overview", () => getOverviewFigures(db, vault, { policy }), (initial) => inProviders(createElement(OverviewFigures, { initial })), 200, 200);
+    await pageCase("key_detail", () => getKeyDetail(db, vault, topKey, { policy }), (initial) => inProviders(createElement(KeyDetail, { initial })), 10, 150);
+    vault.close();
+
     // Write cost through the triggers: the backend's per-use bookkeeping, one row per statement.
     const ids = await raw.unsafe<{ id: string }[]>(`SELECT id FROM server_wallet_key_shares TABLESAMPLE SYSTEM (1) LIMIT 300`);
     let next = 0;
@@ -380,6 +418,7 @@ async function main() {
     console.error(err);
     exitCode = 1;
   } finally {
+    await transit?.close();
     await raw.end({ timeout: 5 });
     await handle.close();
     if (!KEEP && !REUSE) await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
