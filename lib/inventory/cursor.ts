@@ -1,5 +1,5 @@
 import "server-only";
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
 import { z } from "zod";
 import { getConfig } from "@/lib/config/env";
 import { ValidationError } from "@/lib/errors";
@@ -35,15 +35,23 @@ export interface CursorPosition {
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-let processKey: Buffer | undefined;
-function hmacKey(): Buffer {
+/** The derived key, computed once per secret (the config is read once per process). */
+let derived: { secret: string | undefined; key: KeyObject } | undefined;
+function hmacKey(): KeyObject {
   const secret = getConfig().auth.secret;
-  if (secret) return createHash("sha256").update(`keyshare-console/inventory-cursor/${secret}`).digest();
-  processKey ??= randomBytes(32);
-  return processKey;
+  if (derived === undefined || derived.secret !== secret) {
+    const raw = secret ? createHash("sha256").update(`keyshare-console/inventory-cursor/${secret}`).digest() : randomBytes(32);
+    derived = { secret, key: createSecretKey(raw) };
+  }
+  return derived.key;
 }
 
-function viewHash(viewText: string): string {
+/**
+ * The view a cursor belongs to, as it is stored in the cursor: a short hash of the view's canonical text
+ * (`viewFingerprintText`). Computed once per request and used both to check the incoming cursor and to sign
+ * the next one.
+ */
+export function cursorView(viewText: string): string {
   return createHash("sha256").update(viewText).digest("hex").slice(0, 16);
 }
 
@@ -51,12 +59,12 @@ function tag(body: string): Buffer {
   return createHmac("sha256", hmacKey()).update(body).digest().subarray(0, 12);
 }
 
-export function encodeCursor(pos: CursorPosition, viewText: string): string {
-  const body = Buffer.from(JSON.stringify({ v: 1, k: pos.key.toString(), i: pos.id, h: viewHash(viewText) })).toString("base64url");
+export function encodeCursor(pos: CursorPosition, view: string): string {
+  const body = Buffer.from(JSON.stringify({ v: 1, k: pos.key.toString(), i: pos.id, h: view })).toString("base64url");
   return `${body}.${tag(body).toString("base64url")}`;
 }
 
-export function decodeCursor(cursor: string, viewText: string): CursorPosition {
+export function decodeCursor(cursor: string, view: string): CursorPosition {
   const m = /^([A-Za-z0-9_-]{1,400})\.([A-Za-z0-9_-]{16})$/.exec(cursor);
   if (!m) throw new ValidationError(BAD_CURSOR);
   const [, body, mac] = m as unknown as [string, string, string];
@@ -70,7 +78,7 @@ export function decodeCursor(cursor: string, viewText: string): CursorPosition {
     throw new ValidationError(BAD_CURSOR);
   }
   const p = payloadSchema.safeParse(json);
-  if (!p.success || p.data.h !== viewHash(viewText)) throw new ValidationError(BAD_CURSOR);
+  if (!p.success || p.data.h !== view) throw new ValidationError(BAD_CURSOR);
   const key = BigInt(p.data.k);
   if (key < INT64_MIN || key > INT64_MAX) throw new ValidationError(BAD_CURSOR);
   return { key, id: p.data.i.toLowerCase() };

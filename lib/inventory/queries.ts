@@ -6,7 +6,7 @@ import { inventoryWallets } from "@/lib/db/schema/inventory";
 import { serverWalletKeyShares } from "@/lib/db/schema/key-shares";
 import { walletProperties } from "@/lib/db/schema/wallet-properties";
 import { NotFoundError, ServiceUnavailableError } from "@/lib/errors";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { cursorView, decodeCursor, encodeCursor } from "./cursor";
 import { usToIso } from "./iso";
 import { MAX_PAGE_SIZE, viewFingerprintText, type InventoryFilters, type InventoryQuery } from "./params";
 import type {
@@ -187,7 +187,8 @@ export interface InventorySql {
   text: string;
   params: unknown[];
   limit: number;
-  viewText: string;
+  /** The view id the page's cursors carry (`cursorView`). */
+  view: string;
 }
 
 /**
@@ -196,19 +197,19 @@ export interface InventorySql {
  */
 export function inventorySql(q: InventoryQuery, ctx: InventoryContext, opts: ListOptions = {}): InventorySql {
   const limit = Math.max(1, Math.min(q.limit, opts.maxLimit ?? MAX_PAGE_SIZE));
-  const viewText = viewFingerprintText(q);
+  const view = cursorView(viewFingerprintText(q));
   const sortCol = q_(SORT_COLUMN[q.sort]);
   const b = new Params();
   const conds = inventoryConditions(q.filters, ctx, b);
   const dir = q.dir === "desc" ? "desc" : "asc";
   if (q.cursor !== undefined) {
-    const pos = decodeCursor(q.cursor, viewText);
+    const pos = decodeCursor(q.cursor, view);
     // Row comparison: one index range condition on (sort_key, id).
     conds.push(`(${sortCol}, ${q_(col.id)}) ${dir === "desc" ? "<" : ">"} (${b.p(pos.key.toString())}::bigint, ${b.p(pos.id)}::uuid)`);
   }
   const where = conds.length > 0 ? ` where ${conds.join(" and ")}` : "";
   const text = `${LIST_SELECT}${where} order by ${sortCol} ${dir}, ${q_(col.id)} ${dir} limit ${b.p(limit + 1)}`;
-  return { text, params: b.values, limit, viewText };
+  return { text, params: b.values, limit, view };
 }
 
 type UnsafeClient = { unsafe(text: string, params: unknown[], opts: { prepare: boolean }): Promise<unknown[]> };
@@ -231,7 +232,7 @@ async function runListSql(db: DbOrTx, text: string, params: unknown[]): Promise<
 
 /** One keyset page of the Wallets list. */
 export async function listInventory(db: DbOrTx, q: InventoryQuery, ctx: InventoryContext, opts: ListOptions = {}): Promise<InventoryPageDto> {
-  const { text, params, limit, viewText } = inventorySql(q, ctx, opts);
+  const { text, params, limit, view } = inventorySql(q, ctx, opts);
   const rows = await runListSql(db, text, params);
   const n = Math.min(rows.length, limit);
   const out = new Array<InventoryRowDto>(n);
@@ -271,7 +272,7 @@ export async function listInventory(db: DbOrTx, q: InventoryQuery, ctx: Inventor
   }
   const last = rows.length > limit ? rows[limit - 1] : undefined;
   const nextCursor = last
-    ? encodeCursor({ key: BigInt({ created: last.created_us, accessed: last.accessed_us, wrapped: last.wrapped_us }[q.sort]), id: last.id }, viewText)
+    ? encodeCursor({ key: BigInt({ created: last.created_us, accessed: last.accessed_us, wrapped: last.wrapped_us }[q.sort]), id: last.id }, view)
     : null;
   return { rows: out, nextCursor, limit };
 }
