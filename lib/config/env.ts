@@ -1,4 +1,5 @@
 import "server-only";
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 
 /**
@@ -98,6 +99,7 @@ const envSchema = z.object({
   VAULT_TRANSIT_MOUNT: optionalString.transform((v) => v ?? "transit"),
   VAULT_NAMESPACE: optionalString,
   VAULT_TIMEOUT_MS: positiveInt(10_000),
+  VAULT_CACERT: optionalString,
   AUTH_OIDC_ISSUER: optionalString.pipe(z.url().optional()),
   AUTH_OIDC_CLIENT_ID: optionalString,
   AUTH_OIDC_CLIENT_SECRET: optionalString,
@@ -146,6 +148,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if ((e.VAULT_ROLE_ID && !e.VAULT_SECRET_ID) || (!e.VAULT_ROLE_ID && e.VAULT_SECRET_ID))
     problems.push("VAULT_ROLE_ID and VAULT_SECRET_ID must be set together");
+  const vaultCaCert = e.VAULT_CACERT ? readCaCert(e.VAULT_CACERT, problems) : undefined;
+  if (e.VAULT_CACERT && e.VAULT_ADDR && !e.VAULT_ADDR.startsWith("https:"))
+    problems.push("VAULT_CACERT is set but VAULT_ADDR is not https:// (the CA would never be used)");
   if (problems.length > 0) throw new ConfigError(problems);
 
   const roleMapping = Object.keys(e.AUTH_ROLE_MAPPING).length > 0 ? e.AUTH_ROLE_MAPPING : DEMO_ROLE_MAPPING;
@@ -168,6 +173,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       transitMount: e.VAULT_TRANSIT_MOUNT,
       namespace: e.VAULT_NAMESPACE,
       timeoutMs: e.VAULT_TIMEOUT_MS,
+      /** PEM text read from VAULT_CACERT at start (public certificates, not a secret). */
+      caCert: vaultCaCert,
     },
     auth: {
       issuer: e.AUTH_OIDC_ISSUER,
@@ -188,6 +195,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisSyncIntervalSeconds: e.REDIS_SYNC_INTERVAL_SECONDS,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/** The PEM file VAULT_CACERT names, read once at start; a missing or non-PEM file is a start-up problem. */
+function readCaCert(path: string, problems: string[]): string | undefined {
+  let pem: string;
+  try {
+    pem = readFileSync(path, "utf8");
+  } catch (err) {
+    problems.push(`VAULT_CACERT: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+    return undefined;
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+    problems.push(`VAULT_CACERT: ${path} holds no PEM certificate`);
+    return undefined;
+  }
+  return pem;
 }
 
 let cached: Config | undefined;

@@ -26,6 +26,8 @@ export interface VaultClientOptions {
   /** Default "transit". */
   transitMount?: string;
   namespace?: string;
+  /** PEM of the CA(s) that sign Vault's TLS certificate (VAULT_CACERT); default Node's built-in roots. */
+  caCert?: string;
   /** Per attempt. Default 10000. */
   timeoutMs?: number;
   /** Extra attempts for calls that are safe to repeat. Default 2. */
@@ -110,6 +112,7 @@ export function createVaultClient(opts: VaultClientOptions): VaultClient {
     addr: opts.addr,
     token: opts.appRole ? undefined : opts.token,
     namespace: opts.namespace,
+    caCert: opts.caCert,
     timeoutMs: opts.timeoutMs ?? 10_000,
     retries: opts.retries ?? 2,
     retryBaseDelayMs: opts.retryBaseDelayMs ?? 100,

@@ -72,7 +72,7 @@ export class VaultError extends DomainError {
   }
 }
 
-export type UnavailableReason = "network" | "timeout" | "server" | "rate-limited" | "sealed" | "closed";
+export type UnavailableReason = "network" | "tls" | "timeout" | "server" | "rate-limited" | "sealed" | "closed";
 
 /**
  * Vault could not be reached or could not serve the request: network error, timeout, 5xx, 429.

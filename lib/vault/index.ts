@@ -33,6 +33,7 @@ export function getVaultClient(): VaultClient {
       appRole: v.appRole,
       transitMount: v.transitMount,
       namespace: v.namespace,
+      caCert: v.caCert,
       timeoutMs: v.timeoutMs,
     });
   }

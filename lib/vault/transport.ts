@@ -1,6 +1,7 @@
 import "server-only";
 import http from "node:http";
 import https from "node:https";
+import axios from "axios";
 import nodeVault from "node-vault";
 import type { Logger } from "pino";
 import { isObject, requestIdOf } from "./codec";
@@ -66,6 +67,8 @@ export interface TransportOptions {
   retries: number;
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
+  /** PEM of the CA(s) that sign Vault's TLS certificate, in place of Node's built-in roots. */
+  caCert?: string;
   logger: Logger;
 }
 
@@ -77,6 +80,48 @@ interface NodeVaultClient {
 }
 
 const DEADLINE = Symbol("deadline");
+/** TLS verification failures: decided during the handshake, before any request byte (or token) is sent. */
+const TLS_CODES = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+interface HookRequest {
+  method: string;
+  uri: string;
+  headers: Record<string, string>;
+  json?: unknown;
+  timeout?: number;
+  httpAgent?: http.Agent;
+  httpsAgent?: https.Agent;
+}
+
+/**
+ * node-vault's HTTP layer, replaced through its `request-promise` hook. Its built-in axios instance follows
+ * redirects, and a redirect to another host would carry `X-Vault-Token` there; this one never follows one (a
+ * 3xx comes back as a response and fails as a protocol error), and it ignores VAULT_SKIP_VERIFY and other
+ * TLS settings from the environment: TLS is verified by the transport's own agents.
+ */
+const noRedirects = axios.create({ maxRedirects: 0, validateStatus: () => true });
+const requestHook = {
+  defaults: () => async (o: HookRequest) => {
+    const res = await noRedirects.request({
+      method: o.method,
+      url: o.uri,
+      headers: o.headers,
+      data: o.json !== null && typeof o.json === "object" ? o.json : undefined,
+      timeout: o.timeout,
+      httpAgent: o.httpAgent,
+      httpsAgent: o.httpsAgent,
+    });
+    return { statusCode: res.status, body: res.data as unknown, request: { path: new URL(o.uri).pathname } };
+  },
+};
 const NEVER_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH"]);
 const TIMEOUT_CODES = new Set(["ECONNABORTED", "ETIMEDOUT", "ESOCKETTIMEDOUT"]);
 
@@ -90,8 +135,7 @@ function makeNodeVault(opts: TransportOptions, token: string | undefined): NodeV
     noCustomHTTPVerbs: true,
     // node-vault's debug channel prints request bodies (plaintext, ciphertext) when DEBUG=node-vault is set.
     debug: () => undefined,
-    // Without this, node-vault reads VAULT_SKIP_VERIFY from the environment and may disable TLS checks.
-    rpDefaults: { strictSSL: true },
+    "request-promise": requestHook,
   } as Parameters<typeof nodeVault>[0]) as unknown as NodeVaultClient;
   // node-vault falls back to VAULT_TOKEN / VAULT_NAMESPACE / VAULT_PREFIX from process.env when a value is
   // absent; configuration comes only from lib/config, so pin them explicitly.
@@ -106,10 +150,11 @@ export class Transport {
   /** Separate instance so that unauthenticated calls never carry a (possibly stale) token header. */
   private readonly anonymous: NodeVaultClient;
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-  private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 32 });
+  private readonly httpsAgent: https.Agent;
   auth: AuthHooks | undefined;
 
   constructor(private readonly opts: TransportOptions) {
+    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 32, rejectUnauthorized: true, ...(opts.caCert ? { ca: opts.caCert } : {}) });
     this.vault = makeNodeVault(opts, opts.token);
     this.anonymous = makeNodeVault(opts, undefined);
   }
@@ -156,6 +201,7 @@ export class Transport {
         const retryable =
           err instanceof VaultUnavailableError &&
           err.reason !== "closed" &&
+          err.reason !== "tls" &&
           attempt < this.opts.retries &&
           (spec.retry === "idempotent" || !err.outcomeUnknown);
         this.opts.logger.warn(
@@ -240,6 +286,12 @@ export class Transport {
       if (status === 404) {
         return new VaultNotFoundError(spec.keyName ? `Transit key "${spec.keyName}" was not found.` : "Vault path was not found.", init);
       }
+      if (status >= 300 && status < 400) {
+        return new VaultProtocolError(
+          `Vault answered with a redirect (${status}); the console does not follow redirects, so the token only ever goes to VAULT_ADDR. Point VAULT_ADDR at the active node or at a load balancer that forwards.`,
+          init,
+        );
+      }
       if (status === 400 || status === 405 || status === 413) {
         const detail = scrubVaultDetail(first) ?? (status === 413 ? "request too large" : undefined);
         return new VaultBadRequestError(detail ? `Vault rejected the request: ${detail}` : "Vault rejected the request.", { ...init, detail });
@@ -249,6 +301,13 @@ export class Transport {
     const code = errorCode(raw);
     if (code && TIMEOUT_CODES.has(code)) {
       return new VaultUnavailableError("Vault did not answer in time.", { ...base, reason: "timeout", outcomeUnknown: true });
+    }
+    if (code && TLS_CODES.has(code)) {
+      return new VaultUnavailableError("Vault's TLS certificate could not be verified (set VAULT_CACERT to the CA that signs it).", {
+        ...base,
+        reason: "tls",
+        outcomeUnknown: false,
+      });
     }
     if (code && NEVER_SENT_CODES.has(code)) {
       return new VaultUnavailableError("Vault cannot be reached.", { ...base, reason: "network", outcomeUnknown: false });
