@@ -4,7 +4,7 @@ import type { Redis } from "ioredis";
 import { recordAuditEvent } from "@/lib/audit";
 import { rowsOf, sanitizeDbError, type Db } from "@/lib/db/client";
 import { logger } from "@/lib/log";
-import { toWalletPropertiesRow, walletPropertiesSchema } from "./wallet-properties";
+import { toWalletPropertiesRecord, toWalletPropertiesRow, walletPropertiesSchema, type WalletPropertiesRow } from "./wallet-properties";
 
 /**
  * Imports the storage guide's WalletProperties cache (`wallet:{accountAddress}` → JSON, DESIGN §1) into
@@ -92,29 +92,15 @@ function keyMatchesAddress(keyAddress: string, docAddress: string): boolean {
   return EVM_ADDRESS.test(docAddress) && keyAddress.toLowerCase() === docAddress.toLowerCase();
 }
 
-type Row = ReturnType<typeof toWalletPropertiesRow>;
 
 /**
  * One statement per batch: the batch travels as one jsonb parameter (no 65535-parameter ceiling, no SQL built
  * from strings), `jsonb_to_recordset` turns it into rows, and only changed rows are updated. `xmax = 0` tells
  * an inserted row from an updated one; unchanged rows are not returned at all.
  */
-async function upsertBatch(db: Db, rows: Row[]): Promise<{ inserted: number; updated: number }> {
+async function upsertBatch(db: Db, rows: WalletPropertiesRow[]): Promise<{ inserted: number; updated: number }> {
   if (rows.length === 0) return { inserted: 0, updated: 0 };
-  const payload = JSON.stringify(
-    rows.map((r) => ({
-      wallet_id: r.walletId,
-      account_address: r.accountAddress,
-      chain_name: r.chainName,
-      threshold_signature_scheme: r.thresholdSignatureScheme,
-      derivation_path: r.derivationPath,
-      backup_info: r.backupInfo,
-      has_backup_info: r.hasBackupInfo,
-      password_encrypted: r.passwordEncrypted,
-      backup_locations: r.backupLocations,
-      backed_up_anywhere: r.backedUpAnywhere,
-    })),
-  );
+  const payload = JSON.stringify(rows.map(toWalletPropertiesRecord));
   const result = await db.execute(sql`
     insert into wallet_properties as wp
       (wallet_id, account_address, chain_name, threshold_signature_scheme, derivation_path, backup_info,
@@ -202,7 +188,7 @@ export async function syncWalletPropertiesFromRedis(options: RedisSyncOptions): 
         const nils = keys.filter((_, i) => values[i] == null);
         const types = nils.length > 0 ? await typesOf(redis, nils) : new Map<string, string>();
 
-        const rows: Row[] = [];
+        const rows: WalletPropertiesRow[] = [];
         keys.forEach((key, i) => {
           const value = values[i];
           if (value == null) {

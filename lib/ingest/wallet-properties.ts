@@ -133,3 +133,26 @@ export function toWalletPropertiesRow(props: WalletProperties, source: WalletPro
     source,
   };
 }
+
+export type WalletPropertiesRow = ReturnType<typeof toWalletPropertiesRow>;
+
+/**
+ * A row as one snake_case JSON record, for set-based writes that send a batch as one JSON parameter and expand
+ * it with `json(b)_to_recordset` (column types: varchar/text, backup_info jsonb, booleans, backup_locations
+ * text[], source text).
+ */
+export function toWalletPropertiesRecord(r: WalletPropertiesRow) {
+  return {
+    wallet_id: r.walletId,
+    account_address: r.accountAddress,
+    chain_name: r.chainName,
+    threshold_signature_scheme: r.thresholdSignatureScheme,
+    derivation_path: r.derivationPath,
+    backup_info: r.backupInfo,
+    has_backup_info: r.hasBackupInfo,
+    password_encrypted: r.passwordEncrypted,
+    backup_locations: r.backupLocations,
+    backed_up_anywhere: r.backedUpAnywhere,
+    source: r.source,
+  };
+}

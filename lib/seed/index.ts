@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { recordAuditEvent } from "@/lib/audit";
 import { rowsOf, sanitizeDbError, type Db, type Tx } from "@/lib/db/client";
 import { encodeDirect, encodeEnvelope, sealShares, type SealedShares } from "@/lib/db/share-format";
-import { parseWalletProperties, toWalletPropertiesRow } from "@/lib/ingest/wallet-properties";
+import { parseWalletProperties, toWalletPropertiesRecord, toWalletPropertiesRow, type WalletPropertiesRow } from "@/lib/ingest/wallet-properties";
 import type { VaultClient } from "@/lib/vault";
 import { DEMO_KEYS, generateDemoWallet, type DemoWallet } from "./demo-data";
 import { createRng } from "./random";
@@ -139,30 +139,16 @@ async function encryptChunk(vault: SeedVault, wallets: DemoWallet[], concurrency
  */
 const INSERT_ROWS = 2500;
 
-async function insertPropertyRows(tx: Tx, rows: ReturnType<typeof toWalletPropertiesRow>[]) {
-  const json = JSON.stringify(
-    rows.map((r) => ({
-      wallet_id: r.walletId,
-      account_address: r.accountAddress,
-      chain_name: r.chainName,
-      threshold_signature_scheme: r.thresholdSignatureScheme,
-      derivation_path: r.derivationPath,
-      backup_info: r.backupInfo,
-      has_backup_info: r.hasBackupInfo,
-      password_encrypted: r.passwordEncrypted,
-      backup_locations: `{${r.backupLocations.join(",")}}`,
-      backed_up_anywhere: r.backedUpAnywhere,
-      source: r.source,
-    })),
-  );
+async function insertPropertyRows(tx: Tx, rows: WalletPropertiesRow[]) {
+  const json = JSON.stringify(rows.map(toWalletPropertiesRecord));
   await tx.execute(sql`
     insert into wallet_properties (wallet_id, account_address, chain_name, threshold_signature_scheme, derivation_path,
       backup_info, has_backup_info, password_encrypted, backup_locations, backed_up_anywhere, source)
     select wallet_id, account_address, chain_name, threshold_signature_scheme, derivation_path,
-      backup_info, has_backup_info, password_encrypted, backup_locations::text[], backed_up_anywhere, source
+      backup_info, has_backup_info, password_encrypted, coalesce(backup_locations, '{}'), backed_up_anywhere, source
     from json_to_recordset(${json}::json) as x(wallet_id text, account_address text, chain_name text,
       threshold_signature_scheme text, derivation_path text, backup_info jsonb, has_backup_info boolean,
-      password_encrypted boolean, backup_locations text, backed_up_anywhere boolean, source text)`);
+      password_encrypted boolean, backup_locations text[], backed_up_anywhere boolean, source text)`);
 }
 
 interface ShareRow {
@@ -205,7 +191,7 @@ async function insertShareRows(tx: Tx, rows: ShareRow[]) {
 }
 
 async function writeChunk(db: Db, chunk: EncryptedChunk): Promise<{ properties: number; shares: number }> {
-  const propertyRows: ReturnType<typeof toWalletPropertiesRow>[] = [];
+  const propertyRows: WalletPropertiesRow[] = [];
   const shareRows: ShareRow[] = [];
   for (const [i, w] of chunk.wallets.entries()) {
     if (w.properties) {
