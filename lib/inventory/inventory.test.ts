@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
+import postgres from "postgres";
 import { rowsOf, type Db } from "@/lib/db/client";
 import { testBackends, type TestDb } from "@/lib/db/testing";
 import { ValidationError } from "@/lib/errors";
@@ -316,6 +317,67 @@ describe.each(testBackends())("wallet inventory on $name", (backend) => {
     expect(await snapshot()).toEqual(before);
     expect(before.find((r) => (r as { wallet_id: string }).wallet_id === "w09")).toMatchObject({ account_address: A, address_key: A.toLowerCase() });
     await db.execute(sql`update server_wallet_key_shares set account_address = '0x0900000000000000000000000000000000000009' where wallet_id = 'w09'`);
+  });
+
+  it("writes the backend's access bookkeeping in place; any other change still recomputes the wallet", async () => {
+    const row = async (wallet: string) =>
+      rowsOf<{ id: string; chain_name: string; environment: string | null; accessed_us: string; access_count: number | null }>(
+        await db.execute(sql`select id, chain_name, environment, accessed_us::text as accessed_us, access_count from inventory_wallets where wallet_id = ${wallet}`),
+      )[0]!;
+    // Mark a derived column by hand: only a recompute of the wallet would put it back.
+    await db.execute(sql`update inventory_wallets set chain_name = 'MARK' where wallet_id in ('w01', 'w02')`);
+    await db.execute(sql`update server_wallet_key_shares set last_accessed_at = '2026-05-02 03:04:05.123456', access_count = 41 where wallet_id = 'w01'`);
+    expect(await row("w01")).toMatchObject({ chain_name: "MARK", access_count: 41, accessed_us: String(Date.parse("2026-05-02T03:04:05.123Z") * 1000 + 456) });
+    // Back to "never accessed".
+    await db.execute(sql`update server_wallet_key_shares set last_accessed_at = null where wallet_id = 'w01'`);
+    expect(await row("w01")).toMatchObject({ chain_name: "MARK", accessed_us: "-1" });
+    // One statement where one row changes more than access columns: the whole statement recomputes.
+    await db.execute(sql`update server_wallet_key_shares
+                         set access_count = coalesce(access_count, 0) + 1,
+                             environment = case when wallet_id = 'w02' then 'staging' else environment end
+                         where wallet_id in ('w01', 'w02')`);
+    expect(await row("w01")).toMatchObject({ chain_name: "EVM", accessed_us: "-1", access_count: 42 });
+    expect(await row("w02")).toMatchObject({ chain_name: "EVM", environment: "staging" });
+    await db.execute(sql`update server_wallet_key_shares set environment = null where wallet_id = 'w02'`);
+    // Equal to a rebuild from scratch.
+    const snapshot = async () => rowsOf(await db.execute(sql`select * from inventory_wallets order by id`));
+    const before = await snapshot();
+    await db.execute(sql`select keyshare_inventory_rebuild()`);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it.runIf(backend.name === "postgres")("an in-place access write and a recompute of the same wallet racing leave the newest figures", async () => {
+    const a = postgres(t.url!, { max: 1, onnotice: () => {} });
+    const b = postgres(t.url!, { max: 1, onnotice: () => {} });
+    try {
+      for (let i = 1; i <= 3; i++) {
+        // A records an access and holds its transaction open; B meanwhile changes the wallet's properties, which
+        // recomputes the wallet. B must wait for A (same bucket lock) and then see A's figures, not older ones.
+        let releaseA!: () => void;
+        const aHeld = new Promise<void>((r) => (releaseA = r));
+        let aDone!: () => void;
+        const aReady = new Promise<void>((r) => (aDone = r));
+        const txA = a.begin(async (tx) => {
+          await tx`update server_wallet_key_shares set access_count = ${1000 + i}, last_accessed_at = '2026-05-03 00:00:00' where wallet_id = 'w04'`;
+          aDone();
+          await aHeld;
+        });
+        await aReady;
+        const txB = b.begin(async (tx) => {
+          await tx`update wallet_properties set chain_name = ${`SVM${i}`} where wallet_id = 'w04'`;
+        });
+        await new Promise((r) => setTimeout(r, 50));
+        releaseA();
+        await Promise.all([txA, txB]);
+        expect(
+          rowsOf(await db.execute(sql`select chain_name, access_count from inventory_wallets where wallet_id = 'w04'`)),
+        ).toEqual([{ chain_name: `SVM${i}`, access_count: 1000 + i }]);
+      }
+      await db.execute(sql`update wallet_properties set chain_name = 'SVM' where wallet_id = 'w04'`);
+    } finally {
+      await a.end({ timeout: 5 });
+      await b.end({ timeout: 5 });
+    }
   });
 
   it("shows a wallet's detail: properties, records, flags, audit events", async () => {

@@ -14,7 +14,8 @@ import { bigint, boolean, index, integer, pgTable, text, uuid, varchar, type Ext
  * yields rows already in keyset order, so a page costs ~limit index tuples at any depth.
  *
  * Written ONLY by statement-level triggers on both source tables (migration `inventory_triggers`), so rows an
- * external backend writes with nothing but the original columns keep it right. `keyshare_inventory_rebuild()`
+ * external backend writes with nothing but the original columns keep it right. A share UPDATE that changed only
+ * `last_accessed_at` / `access_count` writes those two columns in place (`inventory_access_in_place`). `keyshare_inventory_rebuild()`
  * recomputes it (TRUNCATE of a source runs it).
  *
  * Sort keys are bigint microseconds since the epoch (UTC), NOT NULL: exact in a cursor (a JS Date would lose
