@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { waitForHydration } from "./fixtures/auth";
 
 const ROLES = ["admin", "officer", "operator", "auditor", "viewer"] as const;
 
@@ -20,6 +21,39 @@ for (const role of ROLES) {
     });
   });
 }
+
+test.describe("risk counters", () => {
+  test.use({ storageState: "e2e/.auth/viewer.json" });
+
+  test("each non-zero counter links to the Wallets list of exactly those records", async ({ page }) => {
+    // Counter → list filter and the row flag every listed row must carry (null: backup status column instead).
+    const risks = [
+      { id: "figure-risk-missing-backup-info", url: /\/wallets\?backup=missing_info$/, flag: "flag-staleProperties" },
+      { id: "figure-risk-cannot-sign", url: /\/wallets\?flag=cannot_sign$/, flag: "flag-cannotSign" },
+      { id: "figure-risk-two-of-two", url: /\/wallets\?flag=two_of_two_unbacked$/, flag: "flag-twoOfTwoUnbacked" },
+      { id: "figure-risk-orphan-shares", url: /\/wallets\?flag=no_properties$/, flag: "flag-noProperties" },
+    ];
+    let followed = 0;
+    for (const r of risks) {
+      await page.goto("/");
+      await waitForHydration(page);
+      const count = Number(((await page.getByTestId(r.id).textContent()) ?? "").replace(/,/g, ""));
+      if (!(count > 0)) {
+        await expect(page.getByTestId(`${r.id}-link`)).toHaveCount(0);
+        continue;
+      }
+      await page.getByTestId(`${r.id}-link`).click();
+      await expect(page).toHaveURL(r.url);
+      const rows = page.getByTestId("wallet-row");
+      await expect(rows.first()).toBeVisible();
+      const n = await rows.count();
+      await expect(page.getByTestId("wallets-table").getByTestId(r.flag)).toHaveCount(n);
+      followed++;
+    }
+    // The demo data has every kind of risk; a run that followed none proved nothing.
+    expect(followed).toBe(risks.length);
+  });
+});
 
 test("health reports every component up", async ({ request }) => {
   const res = await request.get("/api/health");

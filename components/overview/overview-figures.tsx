@@ -4,7 +4,7 @@ import Link from "next/link";
 import { Alert, Anchor, Badge, Card, Group, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { formatAge, formatCount, formatDay, formatPeriod } from "@/lib/keys/format";
-import { inventoryHref, keyHref } from "@/lib/keys/links";
+import { inventoryHref, keyHref, RISK_LIST_HREF } from "@/lib/keys/links";
 import type { OverviewFigures as Figures } from "@/lib/overview/types";
 import { fetchJson } from "@/components/keys/fetch-json";
 import { KeyFlags, RotationStatusBadge } from "@/components/keys/key-badges";
@@ -18,12 +18,15 @@ function Figure({
   testId,
   hint,
   color,
+  href,
 }: {
   label: string;
   value: number | null;
   testId: string;
   hint?: string;
   color?: string;
+  /** The Wallets list these are (shown as a link while the count is above zero). */
+  href?: string;
 }) {
   return (
     <Card withBorder padding="lg">
@@ -37,6 +40,11 @@ function Figure({
         <Text size="xs" c="dimmed">
           {hint}
         </Text>
+      ) : null}
+      {href && value ? (
+        <Anchor component={Link} href={href} size="xs" data-testid={`${testId}-link`}>
+          Show in Wallets
+        </Anchor>
       ) : null}
     </Card>
   );
@@ -90,6 +98,7 @@ export function OverviewFigures({ initial }: { initial: Figures }) {
         <Figure
           label="Missing backup info"
           value={data.risk.missingBackupInfo}
+          href={RISK_LIST_HREF.missingBackupInfo}
           testId="figure-risk-missing-backup-info"
           hint="The SDK fails with StaleWalletProperties."
           color="red.8"
@@ -97,6 +106,7 @@ export function OverviewFigures({ initial }: { initial: Figures }) {
         <Figure
           label="Cannot sign"
           value={data.risk.cannotSign}
+          href={RISK_LIST_HREF.cannotSign}
           testId="figure-risk-cannot-sign"
           hint="No stored share and no backup anywhere."
           color="red.8"
@@ -104,6 +114,7 @@ export function OverviewFigures({ initial }: { initial: Figures }) {
         <Figure
           label="2-of-2 without any backup"
           value={data.risk.twoOfTwoNotBackedUp}
+          href={RISK_LIST_HREF.twoOfTwoNotBackedUp}
           testId="figure-risk-two-of-two"
           hint="Losing the server share loses the wallet."
           color="orange.8"
@@ -111,6 +122,7 @@ export function OverviewFigures({ initial }: { initial: Figures }) {
         <Figure
           label="Share records without WalletProperties"
           value={data.risk.sharesWithoutProperties}
+          href={RISK_LIST_HREF.sharesWithoutProperties}
           testId="figure-risk-orphan-shares"
           hint="Nothing in the cache describes these wallets."
           color="orange.8"

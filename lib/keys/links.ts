@@ -12,3 +12,15 @@ export function inventoryHref(filter: { key: string; version?: number; behind?: 
 export function keyHref(name: string): string {
   return `/keys/${encodeURIComponent(name)}`;
 }
+
+/**
+ * The Wallets list behind each Overview risk counter (its URL filters: `backup`, `flag`). The list shows share
+ * records (one row per record, plus one per wallet without a record), so a wallet holding several records of
+ * the same risk appears once per record there.
+ */
+export const RISK_LIST_HREF = {
+  missingBackupInfo: "/wallets?backup=missing_info",
+  cannotSign: "/wallets?flag=cannot_sign",
+  twoOfTwoNotBackedUp: "/wallets?flag=two_of_two_unbacked",
+  sharesWithoutProperties: "/wallets?flag=no_properties",
+} as const;
