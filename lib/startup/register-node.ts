@@ -16,6 +16,8 @@ export async function registerNode(): Promise<void> {
   try {
     const { startRedisSyncSchedule } = await import("@/lib/ingest/redis-sync-job");
     startRedisSyncSchedule();
+    const { startSessionSweeper } = await import("@/lib/auth/session-sweeper");
+    startSessionSweeper();
   } catch (err) {
     console.error("background jobs not started:", err instanceof Error ? err.message : "unknown error");
   }
