@@ -54,7 +54,7 @@ export function WalletFilters({ values, options }: { values: WalletFilterValues;
       if (v === undefined || v === "" || v === false) continue;
       if (k === "sort" && v === "created") continue;
       if (k === "dir" && v === "desc") continue;
-      if (k === "limit" && v === 50) continue;
+      if (k === "limit" && String(v) === "50") continue;
       if (k === "days" && next.access !== "older") continue;
       params.set(k, v === true ? "1" : String(v));
     }
@@ -138,37 +138,16 @@ export function WalletFilters({ values, options }: { values: WalletFilterValues;
         />
       ) : null}
       {select("flag", "Integrity", opts(Object.keys(FILTER_FLAG_LABELS), FILTER_FLAG_LABELS))}
-      <NativeSelect
-        label="Sort"
-        data={[
-          { value: "created", label: "Created" },
-          { value: "accessed", label: "Last accessed" },
-          { value: "wrapped", label: "Wrapped (wrap age)" },
-        ]}
-        value={values.sort}
-        onChange={(e) => apply({ sort: e.currentTarget.value })}
-        data-testid="filter-sort"
-        size="xs"
-      />
-      <NativeSelect
-        label="Order"
-        data={[
-          { value: "desc", label: "Newest first" },
-          { value: "asc", label: "Oldest first" },
-        ]}
-        value={values.dir}
-        onChange={(e) => apply({ dir: e.currentTarget.value })}
-        data-testid="filter-dir"
-        size="xs"
-      />
-      <NativeSelect
-        label="Per page"
-        data={["25", "50", "100", "200"]}
-        value={String(values.limit)}
-        onChange={(e) => apply({ limit: Number(e.currentTarget.value) })}
-        data-testid="filter-limit"
-        size="xs"
-      />
+      {select("sort", "Sort", [
+        { value: "created", label: "Created" },
+        { value: "accessed", label: "Last accessed" },
+        { value: "wrapped", label: "Wrapped (wrap age)" },
+      ])}
+      {select("dir", "Order", [
+        { value: "desc", label: "Newest first" },
+        { value: "asc", label: "Oldest first" },
+      ])}
+      {select("limit", "Per page", ["25", "50", "100", "200"].map((v) => ({ value: v, label: v })))}
       {pending ? <Loader size="xs" mb={8} data-testid="filters-pending" /> : null}
     </Group>
   );
