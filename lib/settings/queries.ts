@@ -7,6 +7,8 @@ export interface SettingsSummary {
   vaultAddress: string;
   transitMount: string;
   vaultAuth: "token" | "approle";
+  /** How the connection to Vault is protected. */
+  vaultTls: string;
   identityProvider: string;
   groupsClaim: string;
   roleMapping: { group: string; role: string }[];
@@ -26,6 +28,9 @@ export function getSettingsSummary(): SettingsSummary {
     vaultAddress: c.vault.addr,
     transitMount: c.vault.transitMount,
     vaultAuth: c.vault.appRole ? "approle" : "token",
+    vaultTls: !c.vault.addr.startsWith("https:")
+      ? "none: plain http (use https outside a dev machine)"
+      : `verified against ${c.vault.caCert ? "the private CA in VAULT_CACERT" : "the system CAs"}; redirects never followed`,
     identityProvider: c.auth.issuer ?? "not configured",
     groupsClaim: c.auth.groupsClaim,
     roleMapping: Object.entries(c.auth.roleMapping).map(([group, role]) => ({ group, role })),

@@ -17,6 +17,7 @@ export default async function SettingsPage() {
     ["Mode", s.mode],
     ["Database", s.database],
     ["Vault", `${s.vaultAddress} (mount ${s.transitMount}, ${s.vaultAuth} auth)`],
+    ["Vault TLS", s.vaultTls],
     ["Identity provider", s.identityProvider],
     ["Groups claim", s.groupsClaim],
     ["Session lifetime", `${s.sessionMaxAgeMinutes} min absolute, ${s.sessionIdleTimeoutMinutes} min idle`],
