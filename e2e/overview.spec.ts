@@ -50,8 +50,11 @@ test.describe("risk counters", () => {
       await expect(page.getByTestId("wallets-table").getByTestId(r.flag)).toHaveCount(n);
       followed++;
     }
-    // The demo data has every kind of risk; a run that followed none proved nothing.
-    expect(followed).toBe(risks.length);
+    // The demo data is random (300 wallets here): a rare risk such as "cannot sign" (2 % of wallets have no share,
+    // and only some of those no backup) can be zero in a run, and then its card must have no link (checked
+    // above). The common ones (missing backup info, 2-of-2 without backup) are never all zero; a run that
+    // followed no link would have proved nothing.
+    expect(followed).toBeGreaterThan(0);
   });
 });
 
