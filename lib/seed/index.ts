@@ -218,8 +218,13 @@ async function writeChunk(db: Db, chunk: EncryptedChunk): Promise<{ properties: 
   }
   try {
     await db.transaction(async (tx) => {
+      // Both tables for the same wallets: the read table is refreshed once for the chunk after both inserts
+      // instead of once per insert (migration 0012; the second pass would redo every wallet).
+      await tx.execute(sql`set local keyshare.inventory_deferred = 'on'`);
       for (let i = 0; i < propertyRows.length; i += INSERT_ROWS) await insertPropertyRows(tx, propertyRows.slice(i, i + INSERT_ROWS));
       for (let i = 0; i < shareRows.length; i += INSERT_ROWS) await insertShareRows(tx, shareRows.slice(i, i + INSERT_ROWS));
+      const addresses = JSON.stringify(chunk.wallets.map((w) => w.accountAddress));
+      await tx.execute(sql`select keyshare_inventory_refresh(array(select json_array_elements_text(${addresses}::json)))`);
     });
   } catch (err) {
     // Drizzle's error text lists bound parameters, i.e. ciphertexts: never let it travel.

@@ -82,6 +82,19 @@ describe.each(testBackends())("demo seeding on $name", (backend) => {
     expect(n("accessed")).toBeGreaterThan(0);
     expect(n("span_days")).toBeGreaterThan(450);
 
+    // The inventory read table, refreshed once per chunk with its insert triggers deferred (migration 0012),
+    // holds exactly what a rebuild from scratch would: one row per record plus one per wallet without one.
+    const inventory = async () => rowsOf(await t.db.execute(sql`select * from inventory_wallets order by id`));
+    const seeded = await inventory();
+    expect(seeded).toHaveLength(n("shares") + n("no_share"));
+    await t.db.execute(sql`select keyshare_inventory_rebuild()`);
+    expect(await inventory()).toEqual(seeded);
+    // The deferral ended with each chunk's transaction: a later insert is refreshed by its trigger again.
+    await t.db.execute(sql`insert into wallet_properties (wallet_id, account_address, chain_name, threshold_signature_scheme, source)
+                           values ('after-seed', 'after-seed-address', 'EVM', 'TWO_OF_TWO', 'seed')`);
+    expect(rowsOf(await t.db.execute(sql`select no_share from inventory_wallets where account_address = 'after-seed-address'`))).toEqual([{ no_share: true }]);
+    await t.db.execute(sql`delete from wallet_properties where account_address = 'after-seed-address'`);
+
     const audit = rowsOf<{ actor_type: string; outcome: string }>(
       await t.db.execute(sql`select actor_type, outcome from audit_events where action = 'demo.seed'`),
     );
