@@ -28,8 +28,10 @@ DECLARE
   addrs text[];
 BEGIN
   -- Every share column keyshare_inventory_desired reads, except the two access columns. EXCEPT ALL compares
-  -- NULLs as equal and counts duplicates, so "no difference" means each row kept all of these.
-  IF NOT EXISTS (
+  -- NULLs as equal and counts duplicates, so "no difference" means each row kept all of these. A row the read
+  -- table lacks (it should never happen; a rebuild would add it) takes the recompute, which adds it.
+  IF NOT EXISTS (SELECT 1 FROM new_rows AS n WHERE NOT EXISTS (SELECT 1 FROM inventory_wallets AS i WHERE i.id = n.id))
+     AND NOT EXISTS (
     SELECT id, wallet_id, account_address, environment, encryption_key_id, key_version, layout,
            ciphertext_fingerprint, created_at, last_rewrapped_at FROM new_rows
     EXCEPT ALL

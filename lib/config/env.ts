@@ -116,6 +116,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
+/** The dev Transit server's address in embedded and development mode. */
+const DEFAULT_VAULT_ADDR = "http://127.0.0.1:8200";
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Keyshare Console configuration is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
@@ -149,7 +152,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if ((e.VAULT_ROLE_ID && !e.VAULT_SECRET_ID) || (!e.VAULT_ROLE_ID && e.VAULT_SECRET_ID))
     problems.push("VAULT_ROLE_ID and VAULT_SECRET_ID must be set together");
   const vaultCaCert = e.VAULT_CACERT ? readCaCert(e.VAULT_CACERT, problems) : undefined;
-  if (e.VAULT_CACERT && e.VAULT_ADDR && !e.VAULT_ADDR.startsWith("https:"))
+  if (e.VAULT_CACERT && new URL(e.VAULT_ADDR ?? DEFAULT_VAULT_ADDR).protocol !== "https:")
     problems.push("VAULT_CACERT is set but VAULT_ADDR is not https:// (the CA would never be used)");
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -165,7 +168,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? ({ kind: "postgres", url: e.DATABASE_URL } as const)
       : ({ kind: "pglite", dataDir: `${e.DATA_DIR}/pglite` } as const),
     vault: {
-      addr: e.VAULT_ADDR ?? "http://127.0.0.1:8200",
+      addr: e.VAULT_ADDR ?? DEFAULT_VAULT_ADDR,
       token: e.VAULT_TOKEN,
       appRole: e.VAULT_ROLE_ID && e.VAULT_SECRET_ID
         ? { roleId: e.VAULT_ROLE_ID, secretId: e.VAULT_SECRET_ID, mount: e.VAULT_APPROLE_MOUNT }

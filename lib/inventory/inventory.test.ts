@@ -339,6 +339,10 @@ describe.each(testBackends())("wallet inventory on $name", (backend) => {
     expect(await row("w01")).toMatchObject({ chain_name: "EVM", accessed_us: "-1", access_count: 42 });
     expect(await row("w02")).toMatchObject({ chain_name: "EVM", environment: "staging" });
     await db.execute(sql`update server_wallet_key_shares set environment = null where wallet_id = 'w02'`);
+    // A record the read table lacks is not patched in place (nothing to patch): the recompute adds it back.
+    await db.execute(sql`delete from inventory_wallets where wallet_id = 'w03'`);
+    await db.execute(sql`update server_wallet_key_shares set access_count = 5 where wallet_id = 'w03'`);
+    expect(await row("w03")).toMatchObject({ chain_name: "EVM", access_count: 5 });
     // Equal to a rebuild from scratch.
     const snapshot = async () => rowsOf(await db.execute(sql`select * from inventory_wallets order by id`));
     const before = await snapshot();
@@ -363,10 +367,14 @@ describe.each(testBackends())("wallet inventory on $name", (backend) => {
           await aHeld;
         });
         await aReady;
+        const [{ pid: bPid }] = (await b`select pg_backend_pid() as pid`) as unknown as [{ pid: number }];
         const txB = b.begin(async (tx) => {
           await tx`update wallet_properties set chain_name = ${`SVM${i}`} where wallet_id = 'w04'`;
         });
-        await new Promise((r) => setTimeout(r, 50));
+        // Release A only once B is waiting on the bucket lock: otherwise the race was not exercised.
+        await expect
+          .poll(async () => rowsOf<{ wait_event: string | null }>(await db.execute(sql`select wait_event from pg_stat_activity where pid = ${bPid}`))[0]?.wait_event, { timeout: 5_000, interval: 20 })
+          .toBe("advisory");
         releaseA();
         await Promise.all([txA, txB]);
         expect(

@@ -223,7 +223,7 @@ async function writeChunk(db: Db, chunk: EncryptedChunk): Promise<{ properties: 
       await tx.execute(sql`set local keyshare.inventory_deferred = 'on'`);
       for (let i = 0; i < propertyRows.length; i += INSERT_ROWS) await insertPropertyRows(tx, propertyRows.slice(i, i + INSERT_ROWS));
       for (let i = 0; i < shareRows.length; i += INSERT_ROWS) await insertShareRows(tx, shareRows.slice(i, i + INSERT_ROWS));
-      const addresses = JSON.stringify(chunk.wallets.map((w) => w.accountAddress));
+      const addresses = JSON.stringify([...new Set([...propertyRows.map((r) => r.accountAddress), ...shareRows.map((r) => r.accountAddress)])]);
       await tx.execute(sql`select keyshare_inventory_refresh(array(select json_array_elements_text(${addresses}::json)))`);
     });
   } catch (err) {

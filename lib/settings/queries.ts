@@ -28,7 +28,7 @@ export function getSettingsSummary(): SettingsSummary {
     vaultAddress: c.vault.addr,
     transitMount: c.vault.transitMount,
     vaultAuth: c.vault.appRole ? "approle" : "token",
-    vaultTls: !c.vault.addr.startsWith("https:")
+    vaultTls: new URL(c.vault.addr).protocol !== "https:"
       ? "none: plain http (use https outside a dev machine)"
       : `verified against ${c.vault.caCert ? "the private CA in VAULT_CACERT" : "the system CAs"}; redirects never followed`,
     identityProvider: c.auth.issuer ?? "not configured",

@@ -13,12 +13,16 @@ export async function registerNode(): Promise<void> {
     console.error(err instanceof ConfigError ? err.message : "Keyshare Console configuration could not be read.");
     process.exit(1);
   }
-  try {
-    const { startRedisSyncSchedule } = await import("@/lib/ingest/redis-sync-job");
-    startRedisSyncSchedule();
-    const { startSessionSweeper } = await import("@/lib/auth/session-sweeper");
-    startSessionSweeper();
-  } catch (err) {
-    console.error("background jobs not started:", err instanceof Error ? err.message : "unknown error");
+  // Each job on its own: one that cannot start does not keep the others from starting.
+  const jobs: [string, () => Promise<unknown>][] = [
+    ["redis sync", async () => (await import("@/lib/ingest/redis-sync-job")).startRedisSyncSchedule()],
+    ["session sweeper", async () => (await import("@/lib/auth/session-sweeper")).startSessionSweeper()],
+  ];
+  for (const [name, start] of jobs) {
+    try {
+      await start();
+    } catch (err) {
+      console.error(`background job "${name}" not started:`, err instanceof Error ? err.message : "unknown error");
+    }
   }
 }

@@ -54,8 +54,45 @@ describe("redirects", () => {
       expect((err as Error).message).toMatch(/redirect \(307\).*VAULT_ADDR/);
       expect(JSON.stringify(err)).not.toContain("secret-token-value");
       expect(seenByOtherHost).toHaveLength(0);
+      // sys/health too (node-vault passes any health answer through as a body).
+      const health = await client.health().catch((e: unknown) => e);
+      expect(health).toBeInstanceOf(VaultProtocolError);
+      expect((health as Error).message).toMatch(/redirect \(307\)/);
+      expect(seenByOtherHost).toHaveLength(0);
     } finally {
       client.close();
+    }
+  });
+});
+
+describe("proxies from the environment", () => {
+  it("are not used: with HTTP_PROXY set, requests go straight to VAULT_ADDR and the proxy sees nothing", async () => {
+    const proxied: string[] = [];
+    const proxy = http.createServer((req, res) => {
+      proxied.push(`${req.method} ${req.url} token=${String(req.headers["x-vault-token"] ?? "")}`);
+      res.writeHead(502).end();
+    });
+    const proxyAddr = `http://${await listen(proxy)}`;
+    const transit = await startTransitServer({ port: 0, quiet: true });
+    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, http_proxy: process.env.http_proxy, NO_PROXY: process.env.NO_PROXY, no_proxy: process.env.no_proxy };
+    process.env.HTTP_PROXY = proxyAddr;
+    process.env.http_proxy = proxyAddr;
+    delete process.env.NO_PROXY;
+    delete process.env.no_proxy;
+    const client = createVaultClient({ addr: transit.url, token: transit.token, retries: 0, timeoutMs: 5_000 });
+    try {
+      await client.createKey("no-proxy-key");
+      expect((await client.readKey("no-proxy-key")).name).toBe("no-proxy-key");
+      expect(proxied).toEqual([]);
+    } finally {
+      client.close();
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      proxy.closeAllConnections();
+      await closeServer(proxy);
+      await transit.close();
     }
   });
 });
@@ -149,9 +186,13 @@ describe("TLS", () => {
     };
     const notPem = join(dir, "not.pem");
     writeFileSync(notPem, "hello");
-    expect(problemsOf({ VAULT_CACERT: join(dir, "missing.pem") })).toEqual([expect.stringMatching(/^VAULT_CACERT: cannot read .*ENOENT/)]);
-    expect(problemsOf({ VAULT_CACERT: notPem })).toEqual([expect.stringMatching(/no PEM certificate/)]);
+    const https = { VAULT_ADDR: "HTTPS://vault:8200" };
+    expect(problemsOf({ ...https, VAULT_CACERT: join(dir, "missing.pem") })).toEqual([expect.stringMatching(/^VAULT_CACERT: cannot read .*ENOENT/)]);
+    expect(problemsOf({ ...https, VAULT_CACERT: notPem })).toEqual([expect.stringMatching(/no PEM certificate/)]);
     expect(problemsOf({ VAULT_CACERT: join(dir, "cert.pem"), VAULT_ADDR: "http://vault:8200" })).toEqual([expect.stringMatching(/not https/)]);
+    // Unset VAULT_ADDR means the dev server's plain-http default.
+    expect(problemsOf({ VAULT_CACERT: join(dir, "cert.pem") })).toEqual([expect.stringMatching(/not https/)]);
+    expect(problemsOf({ ...https, VAULT_CACERT: join(dir, "cert.pem") })).toEqual([]);
     expect(loadConfig({ NODE_ENV: "test", VAULT_CACERT: join(dir, "cert.pem"), VAULT_ADDR: "https://vault:8200" }).vault.caCert).toBe(caPem);
   });
 });

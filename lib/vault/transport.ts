@@ -85,10 +85,19 @@ const TLS_CODES = new Set([
   "DEPTH_ZERO_SELF_SIGNED_CERT",
   "SELF_SIGNED_CERT_IN_CHAIN",
   "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
   "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_UNTRUSTED",
+  "CERT_REVOKED",
+  "CERT_SIGNATURE_FAILURE",
   "CERT_HAS_EXPIRED",
   "CERT_NOT_YET_VALID",
+  "CERT_CHAIN_TOO_LONG",
+  "INVALID_CA",
   "ERR_TLS_CERT_ALTNAME_INVALID",
+  // https:// pointed at a port that speaks plain HTTP.
+  "EPROTO",
+  "ERR_SSL_WRONG_VERSION_NUMBER",
 ]);
 
 interface HookRequest {
@@ -102,15 +111,30 @@ interface HookRequest {
 }
 
 /**
- * node-vault's HTTP layer, replaced through its `request-promise` hook. Its built-in axios instance follows
- * redirects, and a redirect to another host would carry `X-Vault-Token` there; this one never follows one (a
- * 3xx comes back as a response and fails as a protocol error), and it ignores VAULT_SKIP_VERIFY and other
- * TLS settings from the environment: TLS is verified by the transport's own agents.
+ * node-vault's HTTP layer, replaced through its `request-promise` hook, so that the token (and an AppRole
+ * secret_id) only ever travel to VAULT_ADDR:
+ * - its built-in axios instance follows redirects, and a redirect to another host would carry `X-Vault-Token`
+ *   there; this one never follows one: a 3xx fails as a protocol error on every path (sys/health included,
+ *   which node-vault would otherwise pass through as a body);
+ * - axios would send requests through HTTP_PROXY / HTTPS_PROXY from the environment (over plain http the token
+ *   in clear to the proxy); this one never uses a proxy;
+ * - VAULT_SKIP_VERIFY and other TLS settings from the environment are ignored: TLS is verified by the
+ *   transport's own agents (`rejectUnauthorized: true`, VAULT_CACERT's CA when set).
  */
-const noRedirects = axios.create({ maxRedirects: 0, validateStatus: () => true });
+const vaultHttp = axios.create({ maxRedirects: 0, proxy: false, validateStatus: () => true });
+
+/** What node-vault throws for a non-2xx answer, in the shape `classify` reads. */
+class RedirectRefused extends Error {
+  readonly response: { statusCode: number; body: null };
+  constructor(status: number) {
+    super(`redirect ${status} refused`);
+    this.name = "RedirectRefused";
+    this.response = { statusCode: status, body: null };
+  }
+}
 const requestHook = {
   defaults: () => async (o: HookRequest) => {
-    const res = await noRedirects.request({
+    const res = await vaultHttp.request({
       method: o.method,
       url: o.uri,
       headers: o.headers,
@@ -119,6 +143,7 @@ const requestHook = {
       httpAgent: o.httpAgent,
       httpsAgent: o.httpsAgent,
     });
+    if (res.status >= 300 && res.status < 400) throw new RedirectRefused(res.status);
     return { statusCode: res.status, body: res.data as unknown, request: { path: new URL(o.uri).pathname } };
   },
 };
@@ -303,7 +328,10 @@ export class Transport {
       return new VaultUnavailableError("Vault did not answer in time.", { ...base, reason: "timeout", outcomeUnknown: true });
     }
     if (code && TLS_CODES.has(code)) {
-      return new VaultUnavailableError("Vault's TLS certificate could not be verified (set VAULT_CACERT to the CA that signs it).", {
+      const hint = this.opts.caCert
+        ? "check that VAULT_CACERT holds the CA that signs it and that VAULT_ADDR names the certificate's host"
+        : "set VAULT_CACERT to the CA that signs it";
+      return new VaultUnavailableError(`Vault's TLS connection could not be verified (${hint}).`, {
         ...base,
         reason: "tls",
         outcomeUnknown: false,

@@ -15,7 +15,10 @@ import { bigint, boolean, index, integer, pgTable, text, uuid, varchar, type Ext
  *
  * Written ONLY by statement-level triggers on both source tables (migration `inventory_triggers`), so rows an
  * external backend writes with nothing but the original columns keep it right. A share UPDATE that changed only
- * `last_accessed_at` / `access_count` writes those two columns in place (`inventory_access_in_place`). `keyshare_inventory_rebuild()`
+ * `last_accessed_at` / `access_count` writes those two columns in place (`inventory_access_in_place`). A
+ * transaction with `SET LOCAL keyshare.inventory_deferred = 'on'` skips the INSERT-time refresh and must call
+ * `keyshare_inventory_refresh(addresses)` itself before committing (the demo seed does; never set it for a
+ * role or database, or inserts stop reaching this table until `keyshare_inventory_rebuild()`). `keyshare_inventory_rebuild()`
  * recomputes it (TRUNCATE of a source runs it).
  *
  * Sort keys are bigint microseconds since the epoch (UTC), NOT NULL: exact in a cursor (a JS Date would lose
