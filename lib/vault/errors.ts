@@ -83,18 +83,21 @@ export class VaultUnavailableError extends VaultError {
   override name = "VaultUnavailableError";
   readonly reason: UnavailableReason;
   readonly outcomeUnknown: boolean;
+  /** From Vault's (or a proxy's) Retry-After on a 429 or 5xx, when it sent one. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(
     message: string,
-    init: VaultErrorInit & { reason: UnavailableReason; outcomeUnknown: boolean },
+    init: VaultErrorInit & { reason: UnavailableReason; outcomeUnknown: boolean; retryAfterMs?: number },
   ) {
     super(message, init, 503);
     this.reason = init.reason;
     this.outcomeUnknown = init.outcomeUnknown;
+    this.retryAfterMs = init.retryAfterMs;
   }
 
   override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), reason: this.reason, outcomeUnknown: this.outcomeUnknown };
+    return { ...super.toJSON(), reason: this.reason, outcomeUnknown: this.outcomeUnknown, retryAfterMs: this.retryAfterMs };
   }
 }
 

@@ -132,6 +132,15 @@ class RedirectRefused extends Error {
     this.response = { statusCode: status, body: null };
   }
 }
+/** A 429 / 5xx that carried Retry-After, in the shape `classify` reads. */
+class StatusWithRetryAfter extends Error {
+  readonly response: { statusCode: number; body: unknown; retryAfter: string };
+  constructor(status: number, body: unknown, retryAfter: string) {
+    super(`status ${status}`);
+    this.name = "StatusWithRetryAfter";
+    this.response = { statusCode: status, body, retryAfter };
+  }
+}
 const requestHook = {
   defaults: () => async (o: HookRequest) => {
     const res = await vaultHttp.request({
@@ -144,9 +153,28 @@ const requestHook = {
       httpsAgent: o.httpsAgent,
     });
     if (res.status >= 300 && res.status < 400) throw new RedirectRefused(res.status);
-    return { statusCode: res.status, body: res.data as unknown, request: { path: new URL(o.uri).pathname } };
+    const path = new URL(o.uri).pathname;
+    const retryAfter = res.headers["retry-after"];
+    // node-vault keeps only status and body of a failed answer; a Retry-After would be lost on the way to
+    // `classify`. sys/health answers 429/503 by design (standby, sealed) and stays node-vault's to handle.
+    if (typeof retryAfter === "string" && (res.status === 429 || res.status >= 500) && !path.endsWith("/sys/health")) {
+      throw new StatusWithRetryAfter(res.status, res.data as unknown, retryAfter);
+    }
+    return { statusCode: res.status, body: res.data as unknown, request: { path } };
   },
 };
+/** An in-call retry waits at most this long for a Retry-After; longer waits are the caller's (campaign backoff). */
+const MAX_RETRY_AFTER_MS = 5_000;
+
+/** Retry-After as delay-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^[0-9]{1,6}$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
 const NEVER_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH"]);
 const TIMEOUT_CODES = new Set(["ECONNABORTED", "ETIMEDOUT", "ESOCKETTIMEDOUT"]);
 
@@ -243,7 +271,8 @@ export class Transport {
           "vault call failed",
         );
         if (!retryable) throw err;
-        await sleep(this.backoff(attempt));
+        // Vault's rate limiter (and a proxy in front of it) may say when to come back; never sooner than that.
+        await sleep(Math.max(this.backoff(attempt), Math.min(err instanceof VaultUnavailableError ? (err.retryAfterMs ?? 0) : 0, MAX_RETRY_AFTER_MS)));
       }
     }
   }
@@ -299,11 +328,22 @@ export class Transport {
       const init = { ...base, status, requestId: requestIdOf(body) };
       if (status === 404 && spec.emptyNotFoundAsNull && errors && errors.length === 0) return null;
       if (status === 503 && first?.includes("Vault is sealed")) return new VaultSealedError(init);
+      const retryAfterMs = parseRetryAfter(raw.response.retryAfter);
       if (status === 429) {
-        return new VaultUnavailableError("Vault is rate-limiting requests; try again shortly.", { ...init, reason: "rate-limited", outcomeUnknown: false });
+        return new VaultUnavailableError("Vault is rate-limiting requests; try again shortly.", {
+          ...init,
+          reason: "rate-limited",
+          outcomeUnknown: false,
+          retryAfterMs,
+        });
       }
       if (status >= 500 || status === 412) {
-        return new VaultUnavailableError("Vault is unavailable or failed to process the request.", { ...init, reason: "server", outcomeUnknown: true });
+        return new VaultUnavailableError("Vault is unavailable or failed to process the request.", {
+          ...init,
+          reason: "server",
+          outcomeUnknown: true,
+          retryAfterMs,
+        });
       }
       if (status === 403) {
         return new VaultPermissionDeniedError("Vault denied the request: the token is invalid or lacks permission for this operation.", init);
@@ -349,7 +389,7 @@ export class Transport {
 }
 
 interface ApiResponseErrorLike {
-  response: { statusCode: number; body: unknown };
+  response: { statusCode: number; body: unknown; retryAfter?: string };
 }
 
 function isApiResponseError(e: unknown): e is ApiResponseErrorLike {

@@ -6,3 +6,4 @@ export * from "./audit";
 export * from "./auth";
 export * from "./census";
 export * from "./inventory";
+export * from "./campaigns";
