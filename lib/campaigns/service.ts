@@ -451,3 +451,13 @@ export async function listQuarantined(db: DbOrTx, campaignId: string, limit = 10
     lastFailedAt: new Date(r.last_failed_at).toISOString(),
   }));
 }
+
+/** Campaign settings from the validated configuration (KEY_ENVIRONMENT_MAPPING, CAMPAIGN_*). */
+export function campaignSettingsFrom(config: { keys: { environmentMapping: Record<string, string> }; campaigns: { batchSize: number; failureBudget: number } }): CampaignSettings {
+  return {
+    environmentMapping: config.keys.environmentMapping,
+    defaultBatchSize: config.campaigns.batchSize,
+    defaultFailureBudget: config.campaigns.failureBudget,
+    defaultMaxItemAttempts: DEFAULT_CAMPAIGN_SETTINGS.defaultMaxItemAttempts,
+  };
+}

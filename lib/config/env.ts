@@ -113,6 +113,10 @@ const envSchema = z.object({
   KEY_MAX_AGE_DAYS: positiveInt(90),
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   REDIS_SYNC_INTERVAL_SECONDS: positiveInt(300),
+  CAMPAIGN_BATCH_SIZE: positiveInt(500).pipe(z.number().max(1000, "must be at most 1000 (Vault batch size)")),
+  CAMPAIGN_WORKER_CONCURRENCY: positiveInt(1).pipe(z.number().max(32, "must be at most 32")),
+  CAMPAIGN_FAILURE_BUDGET: positiveInt(20),
+  CAMPAIGN_LEASE_SECONDS: positiveInt(60),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -193,6 +197,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     keys: {
       environmentMapping: e.KEY_ENVIRONMENT_MAPPING,
       maxAgeDays: e.KEY_MAX_AGE_DAYS,
+    },
+    campaigns: {
+      /** Default records per Transit call for new campaigns (each campaign stores its own). */
+      batchSize: e.CAMPAIGN_BATCH_SIZE,
+      /** Batches in flight at once per worker process. */
+      concurrency: e.CAMPAIGN_WORKER_CONCURRENCY,
+      /** Consecutive failed Vault calls after which a campaign pauses itself. */
+      failureBudget: e.CAMPAIGN_FAILURE_BUDGET,
+      /** How long a claimed range stays reserved for a worker that went silent. */
+      leaseSeconds: e.CAMPAIGN_LEASE_SECONDS,
     },
     redisUrl: e.REDIS_URL,
     redisSyncIntervalSeconds: e.REDIS_SYNC_INTERVAL_SECONDS,
