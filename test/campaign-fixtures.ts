@@ -158,3 +158,38 @@ export async function openRecord(ep: TransitEndpoint, key: string, stored: Uint8
   d.setAuthTag(Buffer.from(doc.tag, "base64"));
   return Buffer.concat([d.update(Buffer.from(doc.ciphertext, "base64")), d.final()]);
 }
+
+/** Test-only batch decrypt (500 per call); retries the whole call while injected faults make it fail. */
+export async function decryptMany(ep: TransitEndpoint, key: string, items: { ciphertext: string; context?: string }[]): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for (let i = 0; i < items.length; i += 500) {
+    const chunk = items.slice(i, i + 500);
+    const body = await transit(ep, `decrypt/${key}`, {
+      batch_input: chunk.map((it) => ({ ciphertext: it.ciphertext, ...(it.context ? { context: b64(Buffer.from(it.context, "utf8")) } : {}) })),
+    });
+    for (const r of (body.data as { batch_results: { plaintext?: string; error?: string }[] }).batch_results) {
+      if (r.plaintext === undefined) throw new Error(`decrypt item failed: ${r.error}`);
+      out.push(Buffer.from(r.plaintext, "base64"));
+    }
+  }
+  return out;
+}
+
+/** Test-only: what each stored record decrypts to, in batches (see openRecord). */
+export async function openRecords(ep: TransitEndpoint, key: string, rows: { stored: Uint8Array; walletId: string }[]): Promise<Buffer[]> {
+  const parsed = rows.map((r) => {
+    const text = Buffer.from(r.stored).toString("utf8");
+    if (text.startsWith("vault:")) return { transit: text, doc: null as null | { iv: string; ciphertext: string; tag: string }, walletId: r.walletId };
+    const doc = JSON.parse(text) as { wrapped_key: string; iv: string; ciphertext: string; tag: string };
+    return { transit: doc.wrapped_key, doc, walletId: r.walletId };
+  });
+  const secrets = await decryptMany(ep, key, parsed.map((p) => ({ ciphertext: p.transit })));
+  return parsed.map((p, i) => {
+    const secret = secrets[i]!;
+    if (!p.doc) return secret;
+    const d = createDecipheriv("aes-256-gcm", secret, Buffer.from(p.doc.iv, "base64"));
+    d.setAAD(Buffer.from(p.walletId, "utf8"));
+    d.setAuthTag(Buffer.from(p.doc.tag, "base64"));
+    return Buffer.concat([d.update(Buffer.from(p.doc.ciphertext, "base64")), d.final()]);
+  });
+}

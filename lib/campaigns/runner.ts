@@ -31,7 +31,8 @@ import { shareScopeCondition, type CampaignScope } from "./scope";
  * (records that failed transiently, or that a backend wrote on an old version behind the cursor).
  */
 
-export type CampaignPhase = "claim" | "vault" | "commit" | "committed";
+/** claim → vault (Transit call) → commit (write-back starts) → writing (inside it, rows updated) → committed. */
+export type CampaignPhase = "claim" | "vault" | "commit" | "writing" | "committed";
 
 export interface RunnerOptions {
   db: Db;
@@ -262,6 +263,7 @@ async function writeBack(
   p: Prepared,
   vaultRequestIds: string[],
   actor: CampaignActor,
+  onWriting?: () => void,
 ): Promise<{ rewrapped: number; conflicts: number; quarantined: number }> {
   const [held] = rowsOf<{ token: string | number }>(await tx.execute(sql`select token from rewrap_leases where id = ${lease.id} for update`));
   if (!held || Number(held.token) !== lease.token) throw new Fenced();
@@ -306,6 +308,7 @@ async function writeBack(
     );
     quarantined = rows.filter((r) => r.quarantined).length;
   }
+  onWriting?.();
   const conflicts = p.updates.length - rewrapped;
   await tx.execute(sql`delete from rewrap_leases where id = ${lease.id}`);
   await tx.execute(sql`
@@ -467,7 +470,7 @@ export async function runNextBatch(opts: RunnerOptions): Promise<BatchResult> {
   const prepared = prepare(rows, results, replacers, failures);
   opts.onPhase?.("commit", c.id);
   try {
-    const r = await db.transaction((tx) => writeBack(tx, c, lease, prepared, vaultRequestIds, actor));
+    const r = await db.transaction((tx) => writeBack(tx, c, lease, prepared, vaultRequestIds, actor, () => opts.onPhase?.("writing", c.id)));
     opts.onPhase?.("committed", c.id);
     return { kind: "committed", campaignId: c.id, rewrapped: r.rewrapped, conflicts: r.conflicts, failed: prepared.failures.length, quarantined: r.quarantined };
   } catch (err) {

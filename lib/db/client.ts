@@ -15,7 +15,7 @@ export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelati
 export type DbOrTx = Db | Tx;
 
 export type DbConfig =
-  | { kind: "postgres"; url: string; max?: number }
+  | { kind: "postgres"; url: string; max?: number; /** Shown in pg_stat_activity; default keyshare-console. */ applicationName?: string }
   /** dataDir undefined: in memory (tests). */
   | { kind: "pglite"; dataDir?: string };
 
@@ -31,7 +31,7 @@ export async function createDb(cfg: DbConfig): Promise<DbHandle> {
     const client = postgres(cfg.url, {
       max: cfg.max ?? 10,
       onnotice: () => {},
-      connection: { TimeZone: "UTC", application_name: "keyshare-console" },
+      connection: { TimeZone: "UTC", application_name: cfg.applicationName ?? "keyshare-console" },
     });
     const db = drizzlePostgres(client, { schema }) as unknown as Db;
     return { db, kind: "postgres", close: () => client.end({ timeout: 5 }) };
