@@ -114,6 +114,10 @@ const envSchema = z.object({
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   REDIS_SYNC_INTERVAL_SECONDS: positiveInt(300),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // Background jobs (lib/jobs): whether web instances run them too (embedded mode always does), and how long
+  // a stopping process waits for a running job.
+  KEYSHARE_RUN_JOBS_IN_WEB: optionalString.pipe(z.enum(["true", "false", "1", "0"]).optional()).transform((v) => v !== "false" && v !== "0"),
+  WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt(30_000),
 });
 
 /** The dev Transit server's address in embedded and development mode. */
@@ -197,6 +201,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: e.REDIS_URL,
     redisSyncIntervalSeconds: e.REDIS_SYNC_INTERVAL_SECONDS,
     logLevel: e.LOG_LEVEL,
+    jobs: { runInWeb: e.KEYSHARE_RUN_JOBS_IN_WEB, shutdownTimeoutMs: e.WORKER_SHUTDOWN_TIMEOUT_MS },
   };
 }
 
