@@ -1,4 +1,5 @@
 import "server-only";
+import { DrizzleQueryError } from "drizzle-orm";
 import { sanitizeDbError } from "@/lib/db/client";
 
 export interface ErrorSummary {
@@ -14,7 +15,9 @@ export interface ErrorSummary {
  */
 export function describeError(err: unknown): ErrorSummary {
   if (!(err instanceof Error)) return { name: "unknown", message: "non-error thrown" };
-  if (/Drizzle|Postgres|Database/i.test(err.name) || /^Failed query|\nparams:/.test(err.message)) {
+  // DrizzleQueryError keeps the plain name "Error": recognise it by class, and by its message's shape in case
+  // two copies of drizzle-orm are loaded.
+  if (err instanceof DrizzleQueryError || /Postgres|Database/i.test(err.name) || /^Failed query|\nparams:/.test(err.message)) {
     const e = sanitizeDbError(err);
     return { name: e.name, message: e.message, code: e.code };
   }
