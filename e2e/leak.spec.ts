@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { expect, test, type BrowserContext, type Response } from "@playwright/test";
 import { can } from "../lib/auth/permissions";
-import type { MarkerManifest } from "../lib/seed/markers";
+import type { MarkerManifest } from "./support/markers";
 import { ROLE_ACCOUNTS, signInViaIdp, storageStatePath, type DemoLogin } from "./fixtures/auth";
 import { crawl, type CrawledBody } from "./support/crawler";
 import { LeakScanner, syntheticLeaks, type Finding } from "./support/leak-scanner";
@@ -9,7 +9,7 @@ import { discoverRoutes, expandRoute, type MarkerValues } from "./support/routes
 
 /**
  * Zero share exposure (DESIGN §2, fifth layer; issue 4). The launcher seeded marker wallets whose share
- * plaintext, ciphertext, wrapped data key and envelope are known (lib/seed/markers.ts → KEYSHARE_SEED_MARKERS).
+ * plaintext, ciphertext, wrapped data key and envelope are known (e2e/support/markers.ts → KEYSHARE_SEED_MARKERS).
  * As every demo login, this crawls every page reachable from the navigation and from links and GET forms on
  * those pages, every page and GET route handler under app/ (marker ids substituted for dynamic segments), the
  * route handlers again with every query the pages used (exports), each page's RSC payload, and everything a

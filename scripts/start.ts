@@ -109,7 +109,7 @@ async function main() {
     ],
   });
 
-  const { DEMO_KEY_ENVIRONMENT_MAPPING } = await import("../lib/seed");
+  const { DEMO_KEY_ENVIRONMENT_MAPPING } = await import("../lib/devstack/seed");
   const appEnv: NodeJS.ProcessEnv = {
     ...process.env,
     KEYSHARE_EMBEDDED: "1",
@@ -139,7 +139,7 @@ async function main() {
   {
     const { createDb, migrate } = await import("../lib/db");
     const { createVaultClient } = await import("../lib/vault");
-    const { seedDemoData, isDatabaseEmpty } = await import("../lib/seed");
+    const { seedDemoData, isDatabaseEmpty } = await import("../lib/devstack/seed");
     const handle = await createDb({ kind: "pglite", dataDir: path.join(DATA_DIR, "pglite") });
     try {
       await migrate(handle.db);
@@ -151,11 +151,11 @@ async function main() {
         vault.close();
         console.log(`Demo data ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
       }
-      // ── leak-guard markers (e2e; lib/seed/markers.ts) ─────────────────────────────────────────────────
+      // ── leak-guard markers (e2e; e2e/support/markers.ts) ─────────────────────────────────────────────────
       // KEYSHARE_SEED_MARKERS=<file>: add marker wallets with known share plaintext and ciphertext and write
       // them to <file> for e2e/leak.spec.ts. Dev only, never with NODE_ENV=production.
       if (process.env.KEYSHARE_SEED_MARKERS && process.env.NODE_ENV !== "production") {
-        const { ensureMarkerWallets } = await import("../lib/seed/markers");
+        const { ensureMarkerWallets } = await import("../e2e/support/markers");
         const vault = createVaultClient({ addr: transit.url, token: transit.token });
         try {
           const file = path.resolve(ROOT, process.env.KEYSHARE_SEED_MARKERS);
