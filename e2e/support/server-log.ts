@@ -6,7 +6,8 @@ import path from "node:path";
  * marker material after crawling. Returns the launcher's consoleOutput hook (lib/devstack/launcher.ts).
  */
 export function captureServerLog(file: string): (chunk: Buffer) => void {
-  mkdirSync(path.dirname(file), { recursive: true });
+  // Usually inside DATA_DIR, which this may create before the launcher does: private like the launcher makes it.
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const out = createWriteStream(file, { flags: "a", mode: 0o600 });
   return (chunk) => void out.write(chunk);
 }
