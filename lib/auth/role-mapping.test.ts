@@ -72,7 +72,7 @@ describe("the demo mapping and the issuer", () => {
 
   it("a demo group is worth nothing at an IdP off this machine, whatever the mode", () => {
     for (const NODE_ENV of ["development", "test", "production"]) {
-      for (const extra of [{}, { KEYSHARE_EMBEDDED: "1" }]) {
+      for (const extra of [{}, { KEYSHARE_EMBEDDED: "1" }] as Record<string, string>[]) {
         const role = demoGroupsRole({ NODE_ENV, ...extra, AUTH_OIDC_ISSUER: "https://sso.example.com/realms/corp" });
         expect(role, `${NODE_ENV} ${JSON.stringify(extra)}`).not.toBe("admin");
         expect(role === null || role === "refused").toBe(true);
