@@ -1,7 +1,7 @@
 /**
- * Static security headers for every response. The Content-Security-Policy (with a per-request nonce) is set
- * in proxy.ts, because a nonce needs the request; these are the parts that never change.
- * @type {import('next').NextConfig}
+ * Static security headers for every response, static files included. The Content-Security-Policy (a nonce
+ * needs the request) and Strict-Transport-Security are set per request in proxy.ts from the validated
+ * configuration: this file is read at build time, and one build serves the embedded launcher and production.
  */
 const securityHeaders = [
   { key: "X-Content-Type-Options", value: "nosniff" },
@@ -9,11 +9,9 @@ const securityHeaders = [
   { key: "X-Frame-Options", value: "DENY" },
   { key: "Permissions-Policy", value: "camera=(), microphone=(), geolocation=(), payment=()" },
   { key: "Cross-Origin-Opener-Policy", value: "same-origin" },
-  ...(process.env.NODE_ENV === "production" && process.env.KEYSHARE_EMBEDDED !== "1"
-    ? [{ key: "Strict-Transport-Security", value: "max-age=63072000; includeSubDomains" }]
-    : []),
 ];
 
+/** @type {import('next').NextConfig} */
 const nextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,

@@ -43,7 +43,8 @@ export default defineConfig({
     },
   ],
   webServer: {
-    command: "npm start",
+    // The launcher `npm start` runs, plus the leak test's markers and server log (e2e/support/start-server.ts).
+    command: "npx tsx e2e/support/start-server.ts",
     url: `${baseURL}/api/health`,
     timeout: 600_000,
     reuseExistingServer: !process.env.CI,

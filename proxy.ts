@@ -1,12 +1,16 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { getConfig } from "@/lib/config/env";
 import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from "@/lib/auth/cookie-names";
+import { hstsEnabled, newNonce, originOf, securityHeaders } from "@/lib/http/security-headers";
+import { serverActionRefusal } from "@/lib/http/server-action-origin";
 
 /**
- * Runs before every page and API request. Three jobs, none of them authorisation:
- * 1. a per-request CSP nonce (`x-nonce` for the root layout) and the Content-Security-Policy header;
+ * Runs before every page and API request. Four jobs, none of them authorisation:
+ * 1. a per-request CSP nonce (`x-nonce` for the root layout), the Content-Security-Policy header, and HSTS
+ *    when the console's public URL is https (lib/http/security-headers.ts);
  * 2. a request id (`x-request-id`) that audit events and logs carry;
- * 3. an optimistic redirect of anonymous page requests (no session cookie at all) to /login.
+ * 3. an optimistic redirect of anonymous page requests (no session cookie at all) to /login;
+ * 4. a 403 for server-action POSTs from another origin, a `null` Origin or none (lib/http/server-action-origin.ts).
  *
  * Trust boundary: (3) is an optimisation for a nicer redirect, NEVER the check. The cookie is not validated
  * here; a forged, expired or revoked cookie passes this point and is refused by lib/auth (getSession /
@@ -16,41 +20,34 @@ import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from "@/lib/auth/cookie-names";
 
 const PUBLIC_PAGES = /^\/(login|no-access|signed-out)(\/|$)/;
 
-function contentSecurityPolicy(nonce: string, idpOrigin: string | null, dev: boolean): string {
-  return [
-    "default-src 'self'",
-    `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${dev ? " 'unsafe-eval'" : ""}`,
-    `style-src 'self' 'nonce-${nonce}'`,
-    // Mantine sets CSS variables through style attributes; attributes cannot run script.
-    "style-src-attr 'unsafe-inline'",
-    "img-src 'self' blob: data:",
-    "font-src 'self' data:",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    // Sign-in/out forms redirect to the IdP; form-action also governs where a form POST may redirect.
-    `form-action 'self'${idpOrigin ? ` ${idpOrigin}` : ""}`,
-    "frame-ancestors 'none'",
-  ].join("; ");
-}
-
-function idpOrigin(issuer: string | undefined): string | null {
-  try {
-    return issuer ? new URL(issuer).origin : null;
-  } catch {
-    return null;
-  }
+function withHeaders(res: NextResponse, headers: Record<string, string>): NextResponse {
+  for (const [name, value] of Object.entries(headers)) res.headers.set(name, value);
+  return res;
 }
 
 export function proxy(request: NextRequest) {
   const { pathname, search } = request.nextUrl;
   const isApi = pathname.startsWith("/api/");
   const hasSessionCookie = request.cookies.has(SESSION_COOKIE) || request.cookies.has(SECURE_SESSION_COOKIE);
+  const cfg = getConfig();
+  const hsts = hstsEnabled(cfg.auth.url);
+
+  const refusal = serverActionRefusal(
+    { method: request.method, pathname, headers: request.headers },
+    { publicOrigin: originOf(cfg.auth.url), trustLoopbackHost: cfg.devMode },
+  );
+  if (refusal) {
+    const res = new NextResponse(`Forbidden: server action refused (${refusal}).\n`, {
+      status: 403,
+      headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" },
+    });
+    return withHeaders(res, securityHeaders({ kind: "api", hsts }));
+  }
 
   if (!isApi && !hasSessionCookie && !PUBLIC_PAGES.test(pathname)) {
     const login = new URL("/login", request.url);
     if (pathname !== "/") login.searchParams.set("callbackUrl", `${pathname}${search}`);
-    return NextResponse.redirect(login);
+    return withHeaders(NextResponse.redirect(login), securityHeaders({ kind: "api", hsts }));
   }
 
   const requestHeaders = new Headers(request.headers);
@@ -61,18 +58,23 @@ export function proxy(request: NextRequest) {
   if (isApi) {
     const res = NextResponse.next({ request: { headers: requestHeaders } });
     res.headers.set("x-request-id", requestId);
-    return res;
+    return withHeaders(res, securityHeaders({ kind: "api", hsts }));
   }
 
-  const nonce = Buffer.from(crypto.randomUUID()).toString("base64");
-  const cfg = getConfig();
-  const csp = contentSecurityPolicy(nonce, idpOrigin(cfg.auth.issuer), cfg.nodeEnv === "development");
+  const nonce = newNonce();
+  const headers = securityHeaders({
+    kind: "page",
+    nonce,
+    idpOrigin: originOf(cfg.auth.issuer),
+    dev: cfg.nodeEnv === "development",
+    hsts,
+  });
   requestHeaders.set("x-nonce", nonce);
-  requestHeaders.set("Content-Security-Policy", csp);
+  // Next reads the nonce for its own scripts from the request's Content-Security-Policy.
+  requestHeaders.set("Content-Security-Policy", headers["Content-Security-Policy"]!);
   const res = NextResponse.next({ request: { headers: requestHeaders } });
-  res.headers.set("Content-Security-Policy", csp);
   res.headers.set("x-request-id", requestId);
-  return res;
+  return withHeaders(res, headers);
 }
 
 export const config = {

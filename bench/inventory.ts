@@ -52,6 +52,8 @@ const REUSE = (() => {
   return v;
 })();
 const ADMIN_URL = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
+// The bench opens its own connections; the config module in embedded mode refuses a DATABASE_URL.
+delete process.env.DATABASE_URL;
 const DEPTH = Math.min(500_000, Math.floor(WALLETS / 2));
 const CHUNK = 100_000;
 

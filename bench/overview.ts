@@ -34,6 +34,8 @@ const RECORDS = Math.max(1000, Number(values.records));
 const RUNS = Math.max(10, Number(values.runs));
 const CHUNK = 100_000;
 const ADMIN_URL = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
+// The bench opens its own connections; the config module in embedded mode refuses a DATABASE_URL.
+delete process.env.DATABASE_URL;
 
 allowServerOnlyImports();
 const { sql } = await import("drizzle-orm");

@@ -2,7 +2,7 @@ import { expect, test } from "@playwright/test";
 import { storageStatePath, waitForHydration } from "./fixtures/auth";
 
 /**
- * Keys pages and the Overview charts against the embedded console with demo data (DEMO_KEYS in lib/seed:
+ * Keys pages and the Overview charts against the embedded console with demo data (DEMO_KEYS in lib/devstack/seed:
  * wallet-shares-prod has 4 versions, wallet-shares-shared is used by prod and staging records).
  */
 

@@ -1,15 +1,15 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { expect, test, type BrowserContext, type Response } from "@playwright/test";
 import { can } from "../lib/auth/permissions";
-import type { MarkerManifest } from "../lib/seed/markers";
+import type { MarkerManifest } from "./support/markers";
 import { ROLE_ACCOUNTS, signInViaIdp, storageStatePath, type DemoLogin } from "./fixtures/auth";
 import { crawl, type CrawledBody } from "./support/crawler";
 import { LeakScanner, syntheticLeaks, type Finding } from "./support/leak-scanner";
 import { discoverRoutes, expandRoute, type MarkerValues } from "./support/routes";
 
 /**
- * Zero share exposure (DESIGN §2, fifth layer; issue 4). The launcher seeded marker wallets whose share
- * plaintext, ciphertext, wrapped data key and envelope are known (lib/seed/markers.ts → KEYSHARE_SEED_MARKERS).
+ * Zero share exposure (DESIGN §2, fifth layer; issue 4). The web server seeded marker wallets whose share
+ * plaintext, ciphertext, wrapped data key and envelope are known (support/markers.ts → KEYSHARE_SEED_MARKERS).
  * As every demo login, this crawls every page reachable from the navigation and from links and GET forms on
  * those pages, every page and GET route handler under app/ (marker ids substituted for dynamic segments), the
  * route handlers again with every query the pages used (exports), each page's RSC payload, and everything a
@@ -44,8 +44,8 @@ function manifest(): MarkerManifest {
   if (cachedManifest) return cachedManifest;
   if (!existsSync(MARKERS_FILE)) {
     throw new Error(
-      `${MARKERS_FILE} is missing: the console was not started with KEYSHARE_SEED_MARKERS (a server reused from ` +
-        "another run?). Stop it and run: rm -rf .data-e2e && npx playwright test e2e/leak.spec.ts",
+      `${MARKERS_FILE} is missing: the console was not started by e2e/support/start-server.ts with KEYSHARE_SEED_MARKERS ` +
+        "(a server reused from `npm start` or another run?). Stop it and run: rm -rf .data-e2e && npx playwright test e2e/leak.spec.ts",
     );
   }
   cachedManifest = JSON.parse(readFileSync(MARKERS_FILE, "utf8")) as MarkerManifest;

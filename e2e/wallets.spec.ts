@@ -2,7 +2,7 @@ import { expect, test } from "@playwright/test";
 import { storageStatePath, waitForHydration } from "./fixtures/auth";
 
 /**
- * Wallets inventory against the embedded console with demo data (lib/seed: five Transit keys, EVM/SVM/BTC/
+ * Wallets inventory against the embedded console with demo data (lib/devstack/seed: five Transit keys, EVM/SVM/BTC/
  * SUI/TON wallets, both layouts, wallets without share records and records without WalletProperties).
  */
 

@@ -27,7 +27,7 @@ if (!Number.isInteger(wallets) || wallets < 0) {
 
 const { getConfig } = await import("../lib/config/env");
 const { createDb, migrate } = await import("../lib/db");
-const { seedDemoData, isDatabaseEmpty } = await import("../lib/seed");
+const { seedDemoData, isDatabaseEmpty } = await import("../lib/devstack/seed");
 const { createVaultClient } = await import("../lib/vault");
 
 const config = getConfig();

@@ -5,9 +5,16 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# A fresh machine: install Debian's chromium where we can (root with apt-get), say in one line where we cannot.
+# A CHROMIUM_PATH set by the caller is used as given.
+if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "No Chromium found: installing Debian's chromium (apt-get)…" >&2
+  apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 ||
+    echo "apt-get could not install chromium." >&2
+fi
 CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium || true)}"
 if [ -z "$CHROMIUM_PATH" ] || [ ! -x "$CHROMIUM_PATH" ]; then
-  echo "No Chromium found: install Debian's package with 'apt-get install -y chromium' or set CHROMIUM_PATH." >&2
+  echo "No Chromium found: install Debian's package with 'apt-get install -y chromium' (as root) or set CHROMIUM_PATH." >&2
   exit 1
 fi
 export CHROMIUM_PATH

@@ -3,6 +3,7 @@ import { redirect } from "next/navigation";
 import { getConfig } from "@/lib/config/env";
 import { getSession, signInAction } from "@/lib/auth";
 import { safeCallbackPath } from "@/lib/auth/safe-redirect";
+import { readDevSignIn } from "./dev-sign-in";
 
 export const dynamic = "force-dynamic";
 
@@ -20,10 +21,11 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
 
   const errorCode = typeof params.error === "string" ? params.error : undefined;
   const error = errorCode ? (ERRORS[errorCode] ?? ERRORS.Configuration) : undefined;
-  const { devMode, auth } = getConfig();
+  const config = getConfig();
+  const { auth } = config;
   // Server component: Mantine's compound members (Table.Tr…) are undefined through a client reference, so the
-  // named exports are used. The demo account list is a dev-stack module: loaded only when dev components are in use.
-  const demo = devMode ? await import("@/lib/devstack/idp/accounts") : null;
+  // named exports are used. The demo accounts come from the embedded launcher, only in DEV MODE.
+  const demo = readDevSignIn(config);
 
   return (
     <Stack maw={460} mx="auto" mt={64} p="md">
@@ -50,11 +52,11 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
         <Card withBorder data-testid="demo-accounts">
           <Text fw={600}>Demo accounts (DEV MODE)</Text>
           <Text size="sm">
-            Password for all: <Code>{demo.DEMO_PASSWORD}</Code>
+            Password for all: <Code>{demo.password}</Code>
           </Text>
           <Table mt="xs">
             <TableTbody>
-              {demo.DEMO_ACCOUNTS.map((a) => (
+              {demo.accounts.map((a) => (
                 <TableTr key={a.username}>
                   <TableTd>
                     <Code>{a.username}</Code>

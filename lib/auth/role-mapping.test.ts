@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEMO_ROLE_MAPPING } from "@/lib/config/env";
+import { ConfigError, DEMO_ROLE_MAPPING, loadConfig } from "@/lib/config/env";
 import { readGroups, resolveRole } from "./role-mapping";
 
 const M = DEMO_ROLE_MAPPING;
@@ -54,5 +54,35 @@ describe("resolveRole", () => {
 
   it("de-duplicates groups", () => {
     expect(readGroups({ groups: ["a", "a", "b", ""] }, "groups")).toEqual(["a", "b"]);
+  });
+});
+
+describe("the demo mapping and the issuer", () => {
+  /** The role a token with every demo group gets under the mapping the configuration yields (or "refused"). */
+  function demoGroupsRole(env: Record<string, string>): string | null {
+    let cfg;
+    try {
+      cfg = loadConfig(env);
+    } catch (err) {
+      if (err instanceof ConfigError) return "refused";
+      throw err;
+    }
+    return resolveRole({ groups: Object.keys(DEMO_ROLE_MAPPING) }, cfg.auth.groupsClaim, cfg.auth.roleMapping).role;
+  }
+
+  it("a demo group is worth nothing at an IdP off this machine, whatever the mode", () => {
+    for (const NODE_ENV of ["development", "test", "production"]) {
+      for (const extra of [{}, { KEYSHARE_EMBEDDED: "1" }] as Record<string, string>[]) {
+        const role = demoGroupsRole({ NODE_ENV, ...extra, AUTH_OIDC_ISSUER: "https://sso.example.com/realms/corp" });
+        expect(role, `${NODE_ENV} ${JSON.stringify(extra)}`).not.toBe("admin");
+        expect(role === null || role === "refused").toBe(true);
+      }
+    }
+    expect(demoGroupsRole({ NODE_ENV: "development", AUTH_OIDC_ISSUER: "https://sso.example.com", AUTH_ROLE_MAPPING: "corp-viewers=viewer" })).toBeNull();
+  });
+
+  it("the demo IdP on a loopback address keeps the demo mapping", () => {
+    expect(demoGroupsRole({ NODE_ENV: "development", AUTH_OIDC_ISSUER: "http://localhost:3001" })).toBe("admin");
+    expect(demoGroupsRole({ NODE_ENV: "production", KEYSHARE_EMBEDDED: "1", AUTH_OIDC_ISSUER: "http://127.0.0.1:3001" })).toBe("admin");
   });
 });

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rowsOf } from "@/lib/db/client";
 import { sessions, users } from "@/lib/db/schema/auth";
 import { testBackends, type TestDb } from "@/lib/db/testing";
-import { sweepDeadSessions } from "./session-sweeper";
+import { captureLogger } from "@/lib/jobs/testing";
+import { sessionSweeperJob, sweepDeadSessions } from "./session-sweeper";
 
 const MIN = 60_000;
 const NOW = Date.parse("2026-11-24T12:00:00Z");
@@ -34,5 +35,22 @@ describe.each(testBackends())("session sweeper on $name", (backend) => {
     expect(left.map((r) => r.session_token)).toEqual(["live", "live-near-idle-limit"]);
     // Nothing left to sweep.
     expect(await sweepDeadSessions(t.db, limits, NOW)).toBe(0);
+  });
+
+  it("as a background job: sweeps with the runner's database and logs how many it deleted", async () => {
+    const job = sessionSweeperJob(limits);
+    expect(job).toMatchObject({ name: "session-sweeper", kind: "interval", intervalMs: 15 * MIN, initialDelayMs: 30_000 });
+    expect(job.singleInstance).toBeFalsy();
+    await t.db.delete(sessions);
+    const now = Date.now();
+    await t.db.insert(sessions).values([
+      { sessionToken: "job-expired", userId: "u1", expires: new Date(now - MIN), createdAt: new Date(now - 60 * MIN), lastActiveAt: new Date(now - 2 * MIN) },
+      { sessionToken: "job-live", userId: "u1", expires: new Date(now + 60 * MIN), createdAt: new Date(now - MIN), lastActiveAt: new Date(now) },
+    ]);
+    const log = captureLogger();
+    await job.run({ db: t.db, signal: new AbortController().signal, logger: log.logger });
+    const left = rowsOf<{ session_token: string }>(await t.db.execute(sql`select session_token from sessions where session_token like 'job-%'`));
+    expect(left.map((r) => r.session_token)).toEqual(["job-live"]);
+    expect(log.messages().find((m) => m.msg === "expired sessions deleted")).toMatchObject({ deleted: 1 });
   });
 });

@@ -1,9 +1,8 @@
 import "server-only";
 import { lte, or } from "drizzle-orm";
-import { getConfig } from "@/lib/config/env";
-import { getDb, sanitizeDbError, type Db } from "@/lib/db";
+import type { Db } from "@/lib/db";
 import { sessions } from "@/lib/db/schema/auth";
-import { logger } from "@/lib/log";
+import { defineJob, type IntervalJob } from "@/lib/jobs/define";
 import type { SessionLimits } from "./session-policy";
 
 /**
@@ -30,25 +29,17 @@ export async function sweepDeadSessions(db: Db, limits: SessionLimits, now = Dat
 }
 
 const SWEEP_INTERVAL_MS = 15 * 60_000;
-const SLOT = Symbol.for("keyshare-console.session-sweeper");
-const holder = globalThis as unknown as { [SLOT]?: NodeJS.Timeout };
 
-/** Sweeps shortly after start and every 15 minutes. Idempotent (a dev-mode reload keeps the first schedule). */
-export function startSessionSweeper(): void {
-  if (holder[SLOT]) return;
-  const { auth } = getConfig();
-  const limits: SessionLimits = { maxAgeSeconds: auth.sessionMaxAgeSeconds, idleTimeoutSeconds: auth.sessionIdleTimeoutSeconds };
-  const tick = async () => {
-    try {
-      const n = await sweepDeadSessions(await getDb(), limits);
+/** Sweeps 30 s after start and every 15 minutes (lib/jobs). Not single-instance: see above. */
+export function sessionSweeperJob(limits: SessionLimits): IntervalJob {
+  return defineJob({
+    name: "session-sweeper",
+    kind: "interval",
+    intervalMs: SWEEP_INTERVAL_MS,
+    initialDelayMs: 30_000,
+    async run({ db, logger }) {
+      const n = await sweepDeadSessions(db, limits);
       if (n > 0) logger.info({ deleted: n }, "expired sessions deleted");
-    } catch (err) {
-      logger.error({ err: sanitizeDbError(err).message }, "session sweep failed; retrying next interval");
-    } finally {
-      holder[SLOT] = setTimeout(() => void tick(), SWEEP_INTERVAL_MS);
-      holder[SLOT].unref();
-    }
-  };
-  holder[SLOT] = setTimeout(() => void tick(), 30_000);
-  holder[SLOT].unref();
+    },
+  });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEMO_ROLE_MAPPING, loadConfig } from "./env";
+import { ConfigError, DEMO_ROLE_MAPPING, isLoopbackHost, isLoopbackUrl, loadConfig } from "./env";
 
 const PROD_OK = {
   NODE_ENV: "production",
@@ -10,7 +10,27 @@ const PROD_OK = {
   AUTH_OIDC_CLIENT_ID: "console",
   AUTH_OIDC_CLIENT_SECRET: "s3cret",
   AUTH_SECRET: "x".repeat(32),
+  AUTH_URL: "https://keyshare.example.com",
   AUTH_ROLE_MAPPING: "sec-officers=officer,sec-viewers=viewer",
+};
+
+/** What scripts/start.ts hands the console: every component its own, on this machine. */
+const EMBEDDED_OK = {
+  NODE_ENV: "production",
+  KEYSHARE_EMBEDDED: "1",
+  DATA_DIR: "/tmp/ks-demo",
+  DATABASE_URL: "",
+  VAULT_ADDR: "http://127.0.0.1:41234",
+  VAULT_TOKEN: "dev-root-abc",
+  VAULT_ROLE_ID: "",
+  VAULT_SECRET_ID: "",
+  AUTH_OIDC_ISSUER: "http://localhost:3001",
+  AUTH_OIDC_CLIENT_ID: "keyshare-console",
+  AUTH_OIDC_CLIENT_SECRET: "dev",
+  AUTH_SECRET: "y".repeat(43),
+  AUTH_URL: "http://localhost:3000",
+  AUTH_TRUST_HOST: "true",
+  AUTH_ROLE_MAPPING: "",
 };
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -26,7 +46,7 @@ function problemsOf(env: Record<string, string>): string[] {
 describe("loadConfig", () => {
   it("refuses production while any dev component would be used, naming every missing setting", () => {
     const problems = problemsOf({ NODE_ENV: "production" }).join("\n");
-    for (const name of ["DATABASE_URL", "VAULT_ADDR", "VAULT_TOKEN", "AUTH_OIDC_ISSUER", "AUTH_OIDC_CLIENT_ID", "AUTH_OIDC_CLIENT_SECRET", "AUTH_SECRET", "AUTH_ROLE_MAPPING"]) {
+    for (const name of ["DATABASE_URL", "VAULT_ADDR", "VAULT_TOKEN", "AUTH_OIDC_ISSUER", "AUTH_OIDC_CLIENT_ID", "AUTH_OIDC_CLIENT_SECRET", "AUTH_SECRET", "AUTH_URL", "AUTH_ROLE_MAPPING"]) {
       expect(problems).toContain(name);
     }
   });
@@ -54,15 +74,87 @@ describe("loadConfig", () => {
   });
 
   it("embedded mode (the launcher's explicit opt-in) runs dev components under next start", () => {
-    const c = loadConfig({ NODE_ENV: "production", KEYSHARE_EMBEDDED: "1" });
-    expect(c.devMode).toBe(true);
-    expect(c.database.kind).toBe("pglite");
-    expect(c.auth.roleMapping).toEqual(DEMO_ROLE_MAPPING);
+    for (const env of [EMBEDDED_OK, { NODE_ENV: "production", KEYSHARE_EMBEDDED: "1" }, { ...EMBEDDED_OK, NODE_ENV: "development" }]) {
+      const c = loadConfig(env);
+      expect(c.devMode).toBe(true);
+      expect(c.database.kind).toBe("pglite");
+      expect(c.auth.roleMapping).toEqual(DEMO_ROLE_MAPPING);
+    }
+    expect(loadConfig({ ...EMBEDDED_OK, VAULT_ADDR: "http://[::1]:8200", AUTH_OIDC_ISSUER: "http://127.0.0.2:3001/" }).devMode).toBe(true);
+  });
+
+  it("embedded mode refuses every component that is not the launcher's own loopback one, naming the variable", () => {
+    const refused: [Record<string, string>, RegExp][] = [
+      [{ DATABASE_URL: "postgres://u:p@db.internal:5432/wallets" }, /DATABASE_URL must be unset in embedded mode/],
+      [{ DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres" }, /DATABASE_URL must be unset in embedded mode/],
+      [{ VAULT_ADDR: "https://vault.internal:8200" }, /VAULT_ADDR must be the dev Transit server/],
+      [{ VAULT_ADDR: "http://10.0.0.5:8200" }, /VAULT_ADDR must be the dev Transit server/],
+      [{ VAULT_ADDR: "https://127.0.0.1:8200" }, /VAULT_ADDR must be the dev Transit server at an http:\/\/ loopback/],
+      [{ VAULT_ROLE_ID: "role", VAULT_SECRET_ID: "secret" }, /VAULT_ROLE_ID and VAULT_SECRET_ID \(AppRole\) must be unset in embedded mode/],
+      [{ AUTH_OIDC_ISSUER: "https://sso.example.com/realms/security" }, /AUTH_OIDC_ISSUER must be the demo IdP/],
+      [{ AUTH_OIDC_ISSUER: "http://localhost.evil.example:3001" }, /AUTH_OIDC_ISSUER must be the demo IdP/],
+      [{ AUTH_URL: "https://keyshare.example.com" }, /AUTH_URL must be an http:\/\/ loopback address in embedded mode/],
+      [{ REDIS_URL: "redis://cache.internal:6379" }, /REDIS_URL must be a loopback address/],
+    ];
+    for (const [override, message] of refused) {
+      for (const NODE_ENV of ["production", "development"]) {
+        expect(problemsOf({ ...EMBEDDED_OK, NODE_ENV, ...override }).join("\n"), JSON.stringify(override)).toMatch(message);
+      }
+    }
+    // A real deployment with KEYSHARE_EMBEDDED=1 left over: refused, not silently run in dev mode.
+    const leftover = problemsOf({ ...PROD_OK, KEYSHARE_EMBEDDED: "1" }).join("\n");
+    for (const name of ["DATABASE_URL", "VAULT_ADDR", "AUTH_OIDC_ISSUER", "AUTH_URL"]) expect(leftover).toContain(`${name} must`);
+    expect(loadConfig({ ...EMBEDDED_OK, REDIS_URL: "redis://127.0.0.1:6379" }).redisUrl).toBe("redis://127.0.0.1:6379");
+  });
+
+  it("the demo role mapping never applies to an issuer off this machine, in any mode", () => {
+    for (const NODE_ENV of ["development", "test"]) {
+      // No mapping configured and a real IdP: refused at start, naming the setting.
+      expect(problemsOf({ NODE_ENV, AUTH_OIDC_ISSUER: "https://sso.example.com" }).join("\n")).toMatch(/AUTH_ROLE_MAPPING is required/);
+      // With the operator's mapping, only that mapping: the demo groups map to nothing.
+      const c = loadConfig({ NODE_ENV, AUTH_OIDC_ISSUER: "https://sso.example.com", AUTH_ROLE_MAPPING: "sec-admins=admin" });
+      expect(c.auth.roleMapping).toEqual({ "sec-admins": "admin" });
+      // The demo IdP (loopback) or no IdP at all: the demo mapping.
+      expect(loadConfig({ NODE_ENV, AUTH_OIDC_ISSUER: "http://localhost:3001" }).auth.roleMapping).toEqual(DEMO_ROLE_MAPPING);
+      expect(loadConfig({ NODE_ENV }).auth.roleMapping).toEqual(DEMO_ROLE_MAPPING);
+    }
+    expect(loadConfig({ ...PROD_OK, AUTH_OIDC_ISSUER: "http://127.0.0.1:3001" }).auth.roleMapping).toEqual({ "sec-officers": "officer", "sec-viewers": "viewer" });
+  });
+
+  it("production requires TLS for Vault, the IdP and the console's own URL, except on loopback addresses", () => {
+    expect(problemsOf({ ...PROD_OK, VAULT_ADDR: "http://vault.internal:8200" }).join("\n")).toMatch(/VAULT_ADDR must be https:\/\/ in production/);
+    expect(problemsOf({ ...PROD_OK, AUTH_OIDC_ISSUER: "http://sso.example.com" }).join("\n")).toMatch(/AUTH_OIDC_ISSUER must be https:\/\/ in production/);
+    expect(problemsOf({ ...PROD_OK, AUTH_URL: "http://keyshare.example.com" }).join("\n")).toMatch(/AUTH_URL must be https:\/\/ in production/);
+    const { AUTH_URL: _u, ...noUrl } = PROD_OK;
+    expect(problemsOf(noUrl).join("\n")).toMatch(/AUTH_URL is required in production/);
+    expect(problemsOf({ ...PROD_OK, AUTH_URL: "ftp://keyshare.example.com" }).join("\n")).toContain("AUTH_URL");
+    expect(problemsOf({ ...PROD_OK, AUTH_OIDC_ISSUER: "javascript:alert(1)" }).join("\n")).toContain("AUTH_OIDC_ISSUER");
+    // Loopback (a Vault agent or an IdP sidecar on the same host) may use http.
+    for (const addr of ["http://127.0.0.1:8200", "http://127.8.9.10:8200", "http://[::1]:8200", "http://localhost:8200"]) {
+      expect(problemsOf({ ...PROD_OK, VAULT_ADDR: addr, AUTH_OIDC_ISSUER: addr.replace("8200", "3001"), AUTH_URL: addr.replace("8200", "3000") })).toEqual([]);
+    }
+    // Outside production, plain http stays possible (tests, a dev Vault on another host).
+    expect(loadConfig({ NODE_ENV: "development", VAULT_ADDR: "http://vault.dev:8200" }).vault.addr).toBe("http://vault.dev:8200");
   });
 
   it("parses JSON role mappings and key environment mappings", () => {
     const c = loadConfig({ ...PROD_OK, AUTH_ROLE_MAPPING: '{"g1":"admin"}', KEY_ENVIRONMENT_MAPPING: "k1=prod, k2=dev" });
     expect(c.auth.roleMapping).toEqual({ g1: "admin" });
     expect(c.keys.environmentMapping).toEqual({ k1: "prod", k2: "dev" });
+  });
+});
+
+describe("isLoopbackHost / isLoopbackUrl", () => {
+  it("accepts 127.0.0.0/8, ::1 and localhost in the forms the URL parser gives", () => {
+    for (const u of ["http://127.0.0.1:1", "http://127.1", "http://0x7f.0.0.1", "http://2130706433", "http://127.255.255.254", "http://[::1]:8200", "http://[0:0:0:0:0:0:0:1]", "http://LOCALHOST:3000"]) {
+      expect(isLoopbackUrl(u), u).toBe(true);
+    }
+  });
+
+  it("refuses every other address, including names that merely look local", () => {
+    for (const u of ["http://128.0.0.1", "http://10.0.0.1", "http://0.0.0.0", "http://[::]", "http://[::ffff:10.0.0.1]", "http://localhost.evil.example", "http://app.localhost", "http://127.0.0.1.nip.io", "not a url"]) {
+      expect(isLoopbackUrl(u), u).toBe(false);
+    }
+    expect(isLoopbackHost("sso.example.com")).toBe(false);
   });
 });

@@ -12,7 +12,13 @@ import { z } from "zod";
  *   settings a real deployment needs are required; a missing one fails start with a message naming it.
  *
  * `next start` always sets NODE_ENV=production, so the embedded launcher cannot rely on NODE_ENV to
- * mean "dev"; KEYSHARE_EMBEDDED is that explicit, visible opt-in.
+ * mean "dev"; KEYSHARE_EMBEDDED is that explicit, visible opt-in. Because it switches the production checks
+ * off, it is only accepted while every component is the launcher's own and on this machine: PGlite, the dev
+ * Transit server and the demo IdP on loopback addresses, no AppRole, no remote Redis. A KEYSHARE_EMBEDDED=1
+ * left over in a real deployment therefore stops start-up instead of running it as a demo.
+ *
+ * The demo role mapping (DEMO_ROLE_MAPPING) only ever applies to an issuer on a loopback address (the demo
+ * IdP): its group names are guessable, so on a real IdP they could hand anyone in "keyshare-admins" the admin role.
  */
 
 const ROLES = ["viewer", "auditor", "operator", "officer", "admin"] as const;
@@ -100,11 +106,11 @@ const envSchema = z.object({
   VAULT_NAMESPACE: optionalString,
   VAULT_TIMEOUT_MS: positiveInt(10_000),
   VAULT_CACERT: optionalString,
-  AUTH_OIDC_ISSUER: optionalString.pipe(z.url().optional()),
+  AUTH_OIDC_ISSUER: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   AUTH_OIDC_CLIENT_ID: optionalString,
   AUTH_OIDC_CLIENT_SECRET: optionalString,
   AUTH_SECRET: optionalString,
-  AUTH_URL: optionalString.pipe(z.url().optional()),
+  AUTH_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   AUTH_ROLE_MAPPING: mapping(ROLES, {}),
   AUTH_GROUPS_CLAIM: optionalString.transform((v) => v ?? "groups"),
   SESSION_MAX_AGE_SECONDS: positiveInt(8 * 3600),
@@ -118,10 +124,45 @@ const envSchema = z.object({
   CAMPAIGN_FAILURE_BUDGET: positiveInt(20),
   CAMPAIGN_LEASE_SECONDS: positiveInt(60),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // Background jobs (lib/jobs): whether web instances run them too (embedded mode always does), and how long
+  // a stopping process waits for a running job.
+  KEYSHARE_RUN_JOBS_IN_WEB: optionalString.pipe(z.enum(["true", "false", "1", "0"]).optional()).transform((v) => v !== "false" && v !== "0"),
+  WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt(30_000),
 });
 
 /** The dev Transit server's address in embedded and development mode. */
 const DEFAULT_VAULT_ADDR = "http://127.0.0.1:8200";
+
+/**
+ * 127.0.0.0/8, ::1 and `localhost`: addresses whose traffic never leaves the machine. Takes a hostname as the
+ * WHATWG URL parser gives it, which has already turned 127.1, 0x7f.0.0.1 and the long IPv6 forms into
+ * 127.0.0.1 and [::1]. Any other name (including *.localhost, which a resolver may send elsewhere) is not loopback.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+function parseUrl(value: string): URL | null {
+  try {
+    return new URL(value);
+  } catch {
+    return null;
+  }
+}
+
+export function isLoopbackUrl(value: string): boolean {
+  const url = parseUrl(value);
+  return url !== null && isLoopbackHost(url.hostname);
+}
+
+/** https, or any scheme on a loopback address (no network between the two ends to read or alter plain http). */
+function isTlsOrLoopback(value: string): boolean {
+  const url = parseUrl(value);
+  return url !== null && (url.protocol === "https:" || isLoopbackHost(url.hostname));
+}
+
+const LOOPBACK = "a loopback address (127.0.0.0/8, ::1, localhost)";
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -152,7 +193,30 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!e.AUTH_SECRET || e.AUTH_SECRET.length < 32) problems.push("AUTH_SECRET is required in production (at least 32 characters)");
     if (Object.keys(e.AUTH_ROLE_MAPPING).length === 0)
       problems.push("AUTH_ROLE_MAPPING is required in production (IdP group → role, e.g. sec-officers=officer)");
+    if (e.VAULT_ADDR && !isTlsOrLoopback(e.VAULT_ADDR))
+      problems.push(`VAULT_ADDR must be https:// in production (plain http carries the Vault token in clear); only ${LOOPBACK} may use http`);
+    if (e.AUTH_OIDC_ISSUER && !isTlsOrLoopback(e.AUTH_OIDC_ISSUER))
+      problems.push(`AUTH_OIDC_ISSUER must be https:// in production (the IdP's keys and tokens travel over it); only ${LOOPBACK} may use http`);
+    if (!e.AUTH_URL)
+      problems.push("AUTH_URL is required in production (the console's public URL; without it the request's Host header would decide redirects and the allowed origin)");
+    else if (!isTlsOrLoopback(e.AUTH_URL))
+      problems.push(`AUTH_URL must be https:// in production (session cookies travel over it); only ${LOOPBACK} may use http`);
   }
+  if (e.KEYSHARE_EMBEDDED) {
+    const embedded = "in embedded mode (KEYSHARE_EMBEDDED=1 runs the launcher's dev components only; unset it for production)";
+    if (e.DATABASE_URL) problems.push(`DATABASE_URL must be unset ${embedded}: the database is the launcher's PGlite`);
+    if (e.VAULT_ADDR && !(e.VAULT_ADDR.startsWith("http:") && isLoopbackUrl(e.VAULT_ADDR)))
+      problems.push(`VAULT_ADDR must be the dev Transit server at an http:// loopback address ${embedded}`);
+    if (e.VAULT_ROLE_ID || e.VAULT_SECRET_ID) problems.push(`VAULT_ROLE_ID and VAULT_SECRET_ID (AppRole) must be unset ${embedded}`);
+    if (e.AUTH_OIDC_ISSUER && !isLoopbackUrl(e.AUTH_OIDC_ISSUER))
+      problems.push(`AUTH_OIDC_ISSUER must be the demo IdP at ${LOOPBACK} ${embedded}`);
+    if (e.AUTH_URL && !(e.AUTH_URL.startsWith("http:") && isLoopbackUrl(e.AUTH_URL)))
+      problems.push(`AUTH_URL must be an http:// loopback address ${embedded}`);
+    if (e.REDIS_URL && !isLoopbackUrl(e.REDIS_URL)) problems.push(`REDIS_URL must be ${LOOPBACK} ${embedded}`);
+  }
+  const demoIssuer = !e.AUTH_OIDC_ISSUER || isLoopbackUrl(e.AUTH_OIDC_ISSUER);
+  if (!demoIssuer && Object.keys(e.AUTH_ROLE_MAPPING).length === 0 && !production)
+    problems.push("AUTH_ROLE_MAPPING is required with an AUTH_OIDC_ISSUER that is not on a loopback address (the demo mapping only applies to the local demo IdP)");
   if ((e.VAULT_ROLE_ID && !e.VAULT_SECRET_ID) || (!e.VAULT_ROLE_ID && e.VAULT_SECRET_ID))
     problems.push("VAULT_ROLE_ID and VAULT_SECRET_ID must be set together");
   const vaultCaCert = e.VAULT_CACERT ? readCaCert(e.VAULT_CACERT, problems) : undefined;
@@ -160,7 +224,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push("VAULT_CACERT is set but VAULT_ADDR is not https:// (the CA would never be used)");
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const roleMapping = Object.keys(e.AUTH_ROLE_MAPPING).length > 0 ? e.AUTH_ROLE_MAPPING : DEMO_ROLE_MAPPING;
+  const roleMapping: Record<string, RoleName> =
+    Object.keys(e.AUTH_ROLE_MAPPING).length > 0 ? e.AUTH_ROLE_MAPPING : demoIssuer ? DEMO_ROLE_MAPPING : {};
 
   return {
     nodeEnv: e.NODE_ENV,
@@ -211,6 +276,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: e.REDIS_URL,
     redisSyncIntervalSeconds: e.REDIS_SYNC_INTERVAL_SECONDS,
     logLevel: e.LOG_LEVEL,
+    jobs: { runInWeb: e.KEYSHARE_RUN_JOBS_IN_WEB, shutdownTimeoutMs: e.WORKER_SHUTDOWN_TIMEOUT_MS },
   };
 }
 

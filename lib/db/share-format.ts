@@ -1,5 +1,4 @@
 import "server-only";
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 
 /**
  * The two layouts of `server_wallet_key_shares.encrypted_key_shares` (DESIGN §1; lib/db/README.md).
@@ -17,6 +16,9 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
  *            Re-wrap replaces wrapped_key only; iv/ciphertext/tag stay byte-identical.
  *
  * Derived columns (layout, key_version, fingerprint) are computed from these bytes by a database trigger.
+ *
+ * The console parses records and re-wraps them; it never seals or opens shares. Sealing new envelopes is the
+ * demo seeder's job (lib/devstack/seed/envelope.ts).
  */
 export const ENVELOPE_VERSION = 1;
 const TRANSIT_CIPHERTEXT = /^vault:v([1-9][0-9]*):[A-Za-z0-9+/=]+$/;
@@ -45,32 +47,15 @@ export function encodeDirect(transitCiphertext: string): Buffer {
   return Buffer.from(transitCiphertext, "utf8");
 }
 
-/** AES-256-GCM of the shares under a data key, fresh IV, wallet id as AAD. */
-export function sealShares(plaintext: Uint8Array, dataKey: Uint8Array, walletId: string): SealedShares {
-  if (dataKey.byteLength !== 32) throw new Error("data key must be 256 bits");
-  const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", dataKey, iv);
-  cipher.setAAD(Buffer.from(walletId, "utf8"));
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return { iv, ciphertext, tag: cipher.getAuthTag() };
-}
-
-/** For backends and tests; the console itself never decrypts shares. */
-export function openShares(sealed: SealedShares, dataKey: Uint8Array, walletId: string): Buffer {
-  const decipher = createDecipheriv("aes-256-gcm", dataKey, sealed.iv);
-  decipher.setAAD(Buffer.from(walletId, "utf8"));
-  decipher.setAuthTag(sealed.tag);
-  return Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]);
-}
-
-export function encodeEnvelope(wrappedKey: string, sealed: SealedShares): Buffer {
-  if (transitKeyVersion(wrappedKey) === undefined) throw new Error("wrapped key is not a Transit ciphertext");
+/** The stored bytes of an envelope: its fields in the documented order, no whitespace. */
+export function serializeEnvelope(envelope: Envelope): Buffer {
+  if (transitKeyVersion(envelope.wrapped_key) === undefined) throw new Error("wrapped key is not a Transit ciphertext");
   const doc: Envelope = {
     v: ENVELOPE_VERSION,
-    wrapped_key: wrappedKey,
-    iv: Buffer.from(sealed.iv).toString("base64"),
-    ciphertext: Buffer.from(sealed.ciphertext).toString("base64"),
-    tag: Buffer.from(sealed.tag).toString("base64"),
+    wrapped_key: envelope.wrapped_key,
+    iv: envelope.iv,
+    ciphertext: envelope.ciphertext,
+    tag: envelope.tag,
   };
   return Buffer.from(JSON.stringify(doc), "utf8");
 }
@@ -127,7 +112,7 @@ export function rewrapTarget(bytes: Uint8Array): { transitCiphertext: string; re
     transitCiphertext: parsed.envelope.wrapped_key,
     replace: (c) => {
       if (transitKeyVersion(c) === undefined) throw new Error("not a Transit ciphertext");
-      return Buffer.from(JSON.stringify({ ...parsed.envelope, wrapped_key: c }), "utf8");
+      return serializeEnvelope({ ...parsed.envelope, wrapped_key: c });
     },
   };
 }

@@ -5,13 +5,14 @@ import path from "node:path";
 import { inArray } from "drizzle-orm";
 import { sanitizeDbError, type Db } from "@/lib/db/client";
 import { serverWalletKeyShares, walletProperties } from "@/lib/db/schema";
-import { encodeDirect, encodeEnvelope, sealShares } from "@/lib/db/share-format";
+import { encodeDirect } from "@/lib/db/share-format";
+import { encodeEnvelope, sealShares } from "@/lib/devstack/seed/envelope";
 import { parseWalletProperties, toWalletPropertiesRow } from "@/lib/ingest/wallet-properties";
 import type { VaultClient } from "@/lib/vault";
 
 /**
- * Marker wallets for the leak-crawling end-to-end test (DESIGN §2, fifth layer). DEV/TEST ONLY: the embedded
- * launcher seeds them when KEYSHARE_SEED_MARKERS names a file, and never in production mode.
+ * Marker wallets for the leak-crawling end-to-end test (DESIGN §2, fifth layer). TEST ONLY: Playwright's web
+ * server (./start-server.ts) seeds them when KEYSHARE_SEED_MARKERS names a file, and never in production mode.
  *
  * Each marker is an ordinary wallet (WalletProperties + one share record) whose share plaintext, stored
  * ciphertext, wrapped data key, data key and envelope document are written to that file, so that the test can

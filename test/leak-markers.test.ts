@@ -5,11 +5,12 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LeakScanner, syntheticLeaks } from "@/e2e/support/leak-scanner";
 import { rowsOf } from "@/lib/db/client";
-import { openShares, parseShareRecord } from "@/lib/db/share-format";
+import { parseShareRecord } from "@/lib/db/share-format";
 import { createTestPglite, type TestDb } from "@/lib/db/testing";
+import { openShares } from "@/lib/devstack/seed/envelope";
 import { startTransitServer } from "@/lib/devstack/transit/server";
 import { createVaultClient, type VaultClient } from "@/lib/vault";
-import { ensureMarkerWallets, type MarkerManifest } from "./markers";
+import { ensureMarkerWallets, type MarkerManifest } from "@/e2e/support/markers";
 
 // Test-only: the console has no decrypt path at all; this proves the manifest's ciphertexts are of its plaintexts.
 async function transitDecrypt(url: string, token: string, key: string, ciphertext: string, context?: string) {

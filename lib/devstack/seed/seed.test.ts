@@ -1,11 +1,12 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rowsOf } from "@/lib/db/client";
-import { parseShareRecord, openShares } from "@/lib/db/share-format";
+import { parseShareRecord } from "@/lib/db/share-format";
 import { testBackends, type TestDb } from "@/lib/db/testing";
 import { startTransitServer } from "@/lib/devstack/transit/server";
 import { verifyAuditChain } from "@/lib/audit";
 import { createVaultClient, type VaultClient } from "@/lib/vault";
+import { openShares } from "./envelope";
 import { DEMO_KEYS, isDatabaseEmpty, seedDemoData } from "./index";
 
 // Test-only: the console has no decrypt path at all; this proves the stored bytes are what they claim.

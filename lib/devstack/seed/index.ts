@@ -3,10 +3,11 @@ import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { recordAuditEvent } from "@/lib/audit";
 import { rowsOf, sanitizeDbError, type Db, type Tx } from "@/lib/db/client";
-import { encodeDirect, encodeEnvelope, sealShares, type SealedShares } from "@/lib/db/share-format";
+import { encodeDirect, type SealedShares } from "@/lib/db/share-format";
 import { parseWalletProperties, toWalletPropertiesRecord, toWalletPropertiesRow, type WalletPropertiesRow } from "@/lib/ingest/wallet-properties";
 import type { VaultClient } from "@/lib/vault";
 import { DEMO_KEYS, generateDemoWallet, type DemoWallet } from "./demo-data";
+import { encodeEnvelope, sealShares } from "./envelope";
 import { createRng } from "./random";
 
 export { DEMO_KEYS, DEMO_KEY_ENVIRONMENT_MAPPING } from "./demo-data";
