@@ -1,6 +1,7 @@
 import "server-only";
 import type { Logger } from "pino";
 import { sessionSweeperJob } from "@/lib/auth/session-sweeper";
+import { rewrapCampaignJob } from "@/lib/campaigns/job";
 import type { Config } from "@/lib/config/env";
 import { redisSyncJob } from "@/lib/ingest/redis-sync-job";
 import { logger as rootLogger } from "@/lib/log";
@@ -33,10 +34,11 @@ export const JOBS: readonly RegisteredJob[] = [
     create: (cfg) =>
       sessionSweeperJob({ maxAgeSeconds: cfg.auth.sessionMaxAgeSeconds, idleTimeoutSeconds: cfg.auth.sessionIdleTimeoutSeconds }),
   },
-  // Re-wrap campaign runner: a `kind: "loop"` job (runs until ctx.signal aborts, restarted after a backoff if it
-  // throws). Campaign rows are claimed with FOR UPDATE SKIP LOCKED, so every process may run it: not
-  // single-instance. Register it here, e.g.
-  //   { name: "rewrap-campaigns", description: "works re-wrap campaigns", create: () => rewrapCampaignJob() },
+  {
+    name: "rewrap-campaigns",
+    description: "works re-wrap campaigns: claims batches, re-wraps them in Vault, writes them back (every process may run it)",
+    create: (cfg) => rewrapCampaignJob(cfg),
+  },
 ];
 
 export class UnknownJobError extends Error {
