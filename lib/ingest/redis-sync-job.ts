@@ -140,8 +140,8 @@ export function startRedisSyncSchedule(): boolean {
       const result = await runRedisSyncOnce(state.lock, db, redisUrl);
       if (result === "skipped") logger.debug("redis sync skipped: another instance holds the lock");
       else {
-        const { scanned, upserted, unchanged, malformed, vanished, durationMs } = result;
-        logger.info({ scanned, upserted, unchanged, malformed, vanished, durationMs }, "redis sync done");
+        const { scanned, upserted, unchanged, malformed, vanished, plaintextSharesInCache, durationMs } = result;
+        logger.info({ scanned, upserted, unchanged, malformed, vanished, plaintextSharesInCache, durationMs }, "redis sync done");
       }
     } catch (err) {
       logger.error({ err: describeError(err) }, "redis sync failed; retrying next interval");
