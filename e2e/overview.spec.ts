@@ -28,6 +28,7 @@ test.describe("risk counters", () => {
   test("each non-zero counter links to the Wallets list of exactly those records", async ({ page }) => {
     // Counter → list filter and the row flag every listed row must carry (null: backup status column instead).
     const risks = [
+      { id: "figure-risk-plaintext-in-cache", url: /\/wallets\?flag=plaintext_in_cache$/, flag: "flag-plaintextInCache" },
       { id: "figure-risk-missing-backup-info", url: /\/wallets\?backup=missing_info$/, flag: "flag-staleProperties" },
       { id: "figure-risk-cannot-sign", url: /\/wallets\?flag=cannot_sign$/, flag: "flag-cannotSign" },
       { id: "figure-risk-two-of-two", url: /\/wallets\?flag=two_of_two_unbacked$/, flag: "flag-twoOfTwoUnbacked" },

@@ -5,6 +5,7 @@ import { Alert, Anchor, Badge, Card, Group, SimpleGrid, Stack, Table, Text, Titl
 import { useQuery } from "@tanstack/react-query";
 import { formatAge, formatCount, formatDay, formatPeriod } from "@/lib/keys/format";
 import { inventoryHref, keyHref, RISK_LIST_HREF } from "@/lib/keys/links";
+import { PLAINTEXT_IN_CACHE_HREF } from "@/lib/overview/links";
 import type { OverviewFigures as Figures } from "@/lib/overview/types";
 import { fetchJson } from "@/components/keys/fetch-json";
 import { KeyFlags, RotationStatusBadge } from "@/components/keys/key-badges";
@@ -65,6 +66,15 @@ export function OverviewFigures({ initial }: { initial: Figures }) {
           {data.vaultMessage ?? "Key figures need Vault; database figures are still current."}
         </Alert>
       ) : null}
+      {data.risk.plaintextSharesInCache > 0 ? (
+        <Alert color="red" title="Plaintext key shares in the WalletProperties cache" data-testid="plaintext-in-cache">
+          {formatCount(data.risk.plaintextSharesInCache)} cached WalletProperties carried the wallet&apos;s key shares
+          unencrypted (externalServerKeyShares). The console stored none of them.{" "}
+          <Anchor component={Link} href={PLAINTEXT_IN_CACHE_HREF}>
+            Show in Wallets
+          </Anchor>
+        </Alert>
+      ) : null}
       {data.unknownKeys.length > 0 ? (
         <Alert color="red" title="Records point at keys Vault does not have" data-testid="unknown-keys">
           {data.unknownKeys.join(", ")}
@@ -94,7 +104,15 @@ export function OverviewFigures({ initial }: { initial: Figures }) {
       </SimpleGrid>
 
       <Title order={3}>Wallet risks</Title>
-      <SimpleGrid cols={{ base: 1, sm: 2, lg: 4 }}>
+      <SimpleGrid cols={{ base: 1, sm: 2, lg: 3, xl: 5 }}>
+        <Figure
+          label="Plaintext shares in the cache"
+          value={data.risk.plaintextSharesInCache}
+          href={PLAINTEXT_IN_CACHE_HREF}
+          testId="figure-risk-plaintext-in-cache"
+          hint="The backend caches the SDK's WalletProperties with the key shares unencrypted. Fix it and purge those entries."
+          color="red.9"
+        />
         <Figure
           label="Missing backup info"
           value={data.risk.missingBackupInfo}

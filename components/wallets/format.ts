@@ -40,6 +40,7 @@ export const BACKUP_COLORS: Record<BackupStatus, string> = {
 };
 
 export const ROW_FLAG_LABELS: Record<keyof InventoryFlags, string> = {
+  plaintextInCache: "plaintext shares in cache",
   noShare: "no share record",
   noProperties: "no WalletProperties",
   cannotSign: "cannot sign",
@@ -48,6 +49,8 @@ export const ROW_FLAG_LABELS: Record<keyof InventoryFlags, string> = {
 };
 
 export const INTEGRITY_FLAG_TEXT: Record<WalletIntegrityFlag, string> = {
+  "plaintext-in-cache":
+    "The backend's WalletProperties cache held this wallet's plaintext key shares (externalServerKeyShares): the backend caches the SDK object as is. The console kept none of it; fix the backend and purge the cache entry.",
   "stale-properties": "WalletProperties have no backup info: the SDK will fail with StaleWalletProperties.",
   "cannot-sign": "No stored share and no backup: this wallet cannot sign.",
   "two-of-two-unbacked": "TWO_OF_TWO with no backup anywhere: losing the server share loses the wallet.",
@@ -57,6 +60,7 @@ export const INTEGRITY_FLAG_TEXT: Record<WalletIntegrityFlag, string> = {
 };
 
 export const FILTER_FLAG_LABELS: Record<string, string> = {
+  plaintext_in_cache: "Plaintext shares in cache",
   no_share: "No share record",
   no_properties: "No WalletProperties",
   cannot_sign: "Cannot sign",

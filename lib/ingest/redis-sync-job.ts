@@ -76,8 +76,8 @@ export function redisSyncJob(options: { redisUrl: string; intervalMs: number; ke
     singleInstance: REDIS_SYNC_LOCK_ID,
     async run({ db, signal, logger }) {
       const s = await syncOnce(db, options.redisUrl, { keyPrefix: options.keyPrefix, signal });
-      const { scanned, upserted, unchanged, malformed, vanished, durationMs, complete } = s;
-      logger.info({ scanned, upserted, unchanged, malformed, vanished, durationMs, complete }, complete ? "redis sync done" : "redis sync stopped early");
+      const { scanned, upserted, unchanged, malformed, vanished, plaintextSharesInCache, durationMs, complete } = s;
+      logger.info({ scanned, upserted, unchanged, malformed, vanished, plaintextSharesInCache, durationMs, complete }, complete ? "redis sync done" : "redis sync stopped early");
     },
   });
 }

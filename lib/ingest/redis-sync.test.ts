@@ -1,9 +1,17 @@
 import { randomBytes } from "node:crypto";
+import { Writable } from "node:stream";
 import { and, eq, like, sql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { rowsOf } from "@/lib/db/client";
 import { auditEvents, walletProperties } from "@/lib/db/schema";
 import { testBackends, type TestDb } from "@/lib/db/testing";
+import { parseInventoryParams } from "@/lib/inventory/params";
+import { listInventory } from "@/lib/inventory/queries";
+import { createLogger } from "@/lib/log";
+import { getOverviewFigures } from "@/lib/overview/queries";
+import { createVaultClient } from "@/lib/vault";
+import { tablesContaining } from "@/test/db-text-scan";
 import { escapeGlob, syncWalletPropertiesFromRedis, type RedisSyncSummary } from "./redis-sync";
 import { postgresAdvisoryLock, runRedisSyncOnce, sessionAdvisoryLock } from "./redis-sync-job";
 
@@ -114,10 +122,7 @@ describe.each(testBackends())("Redis WalletProperties sync on $name", (backend) 
       backedUpAnywhere: true,
       source: "redis",
     });
-    expect(b?.backupInfo).toEqual({
-      passwordEncrypted: false,
-      backups: { googleDrive: [{ location: "google_drive", key_share_id: "k2" }], iCloud: [], dynamic: [] },
-    });
+    expect(b?.backupInfo).toEqual({ passwordEncrypted: false, backups: { googleDrive: 1, iCloud: 0, dynamic: 0 } });
     const m = await row(mixed);
     expect(m).toMatchObject({ hasBackupInfo: false, passwordEncrypted: null, backupLocations: [], backedUpAnywhere: false });
   });
@@ -212,6 +217,129 @@ describe.each(testBackends())("Redis WalletProperties sync on $name", (backend) 
     expect(event!.details).toMatchObject({ scanned: s.scanned, inserted: 1, malformed: s.malformed });
     expect(JSON.stringify(event)).not.toContain(secretish);
     await Promise.all(Object.values(bad).map((k) => redis.del(k)));
+  });
+
+  it("keeps only the number of backup entries: a value planted in an entry is nowhere in the database", async () => {
+    const marker = `BACKUP-ENTRY-${randomBytes(12).toString("hex")}`;
+    const node = evm();
+    const rust = `So1${randomBytes(16).toString("hex")}`;
+    await redis.set(
+      `${prefix}${node}`,
+      JSON.stringify(
+        camel(node, {
+          externalServerKeySharesBackupInfo: {
+            passwordEncrypted: true,
+            backups: {
+              dynamic: [{ location: "dynamic", keyShareId: "k1", encryptedKeyShare: marker }, { location: "dynamic", keyShareId: marker }],
+              user: [{ location: "user", passwordEncryptedShare: marker }],
+            },
+          },
+        }),
+      ),
+    );
+    await redis.set(
+      `${prefix}${rust}`,
+      JSON.stringify({
+        ...snake(rust),
+        external_server_key_shares_backup_info: { password_encrypted: false, backups: { google_drive: [{ key_share_id: "k2", note: marker }], i_cloud: [] } },
+      }),
+    );
+    try {
+      await sync();
+      expect(await row(node)).toMatchObject({
+        backupInfo: { passwordEncrypted: true, backups: { dynamic: 2, user: 1 } },
+        backupLocations: ["dynamic", "user"],
+        backedUpAnywhere: true,
+        passwordEncrypted: true,
+      });
+      expect(await row(rust)).toMatchObject({
+        backupInfo: { passwordEncrypted: false, backups: { googleDrive: 1, iCloud: 0 } },
+        backupLocations: ["googleDrive"],
+        backedUpAnywhere: true,
+      });
+      expect(await tablesContaining(t.db, marker)).toEqual([]);
+    } finally {
+      await redis.del(`${prefix}${node}`, `${prefix}${rust}`);
+    }
+  });
+
+  it("flags wallets whose cache entry carries plaintext key shares, counts them, and keeps, logs and shows none of them", async () => {
+    const marker = `PLAINTEXT-SHARE-${randomBytes(12).toString("hex")}`;
+    const node = evm();
+    const rust = `So1${randomBytes(16).toString("hex")}`;
+    const broken = evm();
+    const empty = evm();
+    const keys = { node: `${prefix}${node}`, rust: `${prefix}${rust}`, broken: `${prefix}${broken}`, empty: `${prefix}${empty}` };
+    // The Node SDK's object cached as is; the Rust SDK's serde form; an otherwise invalid document; an empty field.
+    await redis.set(keys.node, JSON.stringify(camel(node, { externalServerKeyShares: [{ keyShare: marker, index: 0 }] })));
+    await redis.set(keys.rust, JSON.stringify({ ...snake(rust), external_server_key_shares: [marker] }));
+    await redis.set(keys.broken, JSON.stringify({ accountAddress: broken, externalServerKeyShares: marker }));
+    await redis.set(keys.empty, JSON.stringify(camel(empty, { externalServerKeyShares: [] })));
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: "debug",
+      destination: new Writable({
+        write(chunk, _enc, cb) {
+          lines.push(String(chunk));
+          cb();
+        },
+      }),
+    });
+    const deadVault = createVaultClient({ addr: "http://127.0.0.1:9", token: "x", retries: 0 });
+    try {
+      const s = await sync({ logger });
+      expect(s.plaintextSharesInCache).toBe(3);
+      expect(new Set(s.plaintextSharesSamples)).toEqual(new Set([keys.node, keys.rust, keys.broken]));
+      expect(s.malformed.schema_violation).toBe(1);
+      expect(await row(node)).toMatchObject({ plaintextSharesInCache: true, chainName: "EVM" });
+      expect(await row(rust)).toMatchObject({ plaintextSharesInCache: true, chainName: "SVM" });
+      expect(await row(empty)).toMatchObject({ plaintextSharesInCache: false });
+
+      const [event] = await t.db
+        .select()
+        .from(auditEvents)
+        .where(eq(auditEvents.action, "inventory.sync.redis"))
+        .orderBy(sql`${auditEvents.seq} desc`)
+        .limit(1);
+      expect(event!.details).toMatchObject({ plaintextSharesInCache: 3 });
+
+      // The read table, the Wallets flag filter and the Overview counter.
+      expect(
+        rowsOf<{ account_address: string; plaintext_in_cache: boolean }>(
+          await t.db.execute(sql`select account_address, plaintext_in_cache from inventory_wallets
+                                 where account_address in (${node}, ${rust}, ${empty}) order by account_address`),
+        ),
+      ).toEqual(
+        [
+          { account_address: node, plaintext_in_cache: true },
+          { account_address: rust, plaintext_in_cache: true },
+          { account_address: empty, plaintext_in_cache: false },
+        ].sort((x, y) => (x.account_address < y.account_address ? -1 : 1)),
+      );
+      const page = await listInventory(t.db, parseInventoryParams({ flag: "plaintext_in_cache" }), { environmentMapping: {}, latestVersions: null });
+      expect(page.rows.map((r) => r.accountAddress).sort()).toEqual([node, rust].sort());
+      expect(page.rows.every((r) => r.flags.plaintextInCache)).toBe(true);
+      const overview = await getOverviewFigures(t.db, deadVault, { policy: { maxAgeDays: 90, environmentMapping: {} } });
+      expect(overview.risk.plaintextSharesInCache).toBe(2);
+
+      // Only the count and keys reach the log, once per run.
+      const warnings = lines.filter((l) => l.includes("plaintext key shares"));
+      expect(warnings).toHaveLength(1);
+      expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 40, plaintextSharesInCache: 3 });
+      for (const text of [lines.join("\n"), JSON.stringify(s), JSON.stringify(overview), JSON.stringify(page)]) expect(text).not.toContain(marker);
+      expect(await tablesContaining(t.db, marker)).toEqual([]);
+
+      // The backend stops caching them: the next run clears the flag.
+      await redis.set(keys.node, JSON.stringify(camel(node)));
+      await redis.del(keys.broken);
+      const again = await sync({ logger });
+      expect(again.plaintextSharesInCache).toBe(1);
+      expect(await row(node)).toMatchObject({ plaintextSharesInCache: false });
+      expect((await getOverviewFigures(t.db, deadVault, { policy: { maxAgeDays: 90, environmentMapping: {} } })).risk.plaintextSharesInCache).toBe(1);
+    } finally {
+      deadVault.close();
+      await redis.del(...Object.values(keys));
+    }
   });
 
   it("writes one audit event per run", async () => {

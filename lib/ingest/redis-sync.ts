@@ -1,10 +1,17 @@
 import "server-only";
 import { sql } from "drizzle-orm";
 import type { Redis } from "ioredis";
+import type { Logger } from "pino";
 import { recordAuditEvent } from "@/lib/audit";
 import { rowsOf, sanitizeDbError, type Db } from "@/lib/db/client";
 import { logger } from "@/lib/log";
-import { toWalletPropertiesRecord, toWalletPropertiesRow, walletPropertiesSchema, type WalletPropertiesRow } from "./wallet-properties";
+import {
+  documentHoldsPlaintextShares,
+  toWalletPropertiesRecord,
+  toWalletPropertiesRow,
+  walletPropertiesSchema,
+  type WalletPropertiesRow,
+} from "./wallet-properties";
 
 /**
  * Imports the storage guide's WalletProperties cache (`wallet:{accountAddress}` → JSON, DESIGN §1) into
@@ -18,6 +25,11 @@ import { toWalletPropertiesRecord, toWalletPropertiesRow, walletPropertiesSchema
  * sample keys — never its value — and skipped; it never stops the run. SCAN may return a key twice and keys may
  * vanish between SCAN and MGET; both are harmless. Entries removed from Redis are not deleted here: the cache
  * is not the inventory's source of truth.
+ *
+ * Plaintext shares in the cache (`externalServerKeyShares`, a backend caching the Node SDK's WalletProperties
+ * object as is) are the worst thing the cache can hold: each such entry is counted (also when it is otherwise
+ * malformed), its wallet row flagged (`plaintext_shares_in_cache`), the run's audit event and a warning carry
+ * the count and sample keys — and the value itself is never kept, logged or shown.
  */
 
 export const MALFORMED_REASONS = [
@@ -48,6 +60,10 @@ export interface RedisSyncSummary {
   malformed: Partial<Record<MalformedReason, number>>;
   /** Up to `sampleKeys` keys per reason, for the operator to look at. Keys only, never values. */
   malformedSamples: Partial<Record<MalformedReason, string[]>>;
+  /** Entries carrying plaintext key shares (`externalServerKeyShares`), valid or not. */
+  plaintextSharesInCache: number;
+  /** Up to `sampleKeys` of their keys. Keys only, never values. */
+  plaintextSharesSamples: string[];
   batches: number;
   /** False when stopped by `signal`; `cursor` then resumes the scan. */
   complete: boolean;
@@ -73,6 +89,8 @@ export interface RedisSyncOptions {
   /** Write the `inventory.sync.redis` audit event. Default true. */
   audit?: boolean;
   onBatch?: (summary: Readonly<RedisSyncSummary>) => void;
+  /** Where warnings and errors go. Default: the app's redacting logger. */
+  logger?: Pick<Logger, "warn" | "error">;
 }
 
 const SAMPLE_KEY_MAX = 200;
@@ -104,14 +122,14 @@ async function upsertBatch(db: Db, rows: WalletPropertiesRow[]): Promise<{ inser
   const result = await db.execute(sql`
     insert into wallet_properties as wp
       (wallet_id, account_address, chain_name, threshold_signature_scheme, derivation_path, backup_info,
-       has_backup_info, password_encrypted, backup_locations, backed_up_anywhere, source)
+       has_backup_info, password_encrypted, backup_locations, backed_up_anywhere, plaintext_shares_in_cache, source)
     select v.wallet_id, v.account_address, v.chain_name, v.threshold_signature_scheme, v.derivation_path,
            v.backup_info, v.has_backup_info, v.password_encrypted, coalesce(v.backup_locations, '{}'),
-           v.backed_up_anywhere, 'redis'
+           v.backed_up_anywhere, v.plaintext_shares_in_cache, 'redis'
     from jsonb_to_recordset(${payload}::jsonb) as v(
       wallet_id varchar, account_address varchar, chain_name varchar, threshold_signature_scheme varchar,
       derivation_path text, backup_info jsonb, has_backup_info boolean, password_encrypted boolean,
-      backup_locations text[], backed_up_anywhere boolean)
+      backup_locations text[], backed_up_anywhere boolean, plaintext_shares_in_cache boolean)
     on conflict (account_address) do update set
       wallet_id = excluded.wallet_id,
       chain_name = excluded.chain_name,
@@ -122,14 +140,16 @@ async function upsertBatch(db: Db, rows: WalletPropertiesRow[]): Promise<{ inser
       password_encrypted = excluded.password_encrypted,
       backup_locations = excluded.backup_locations,
       backed_up_anywhere = excluded.backed_up_anywhere,
+      plaintext_shares_in_cache = excluded.plaintext_shares_in_cache,
       source = 'redis',
       updated_at = now()
     where (wp.wallet_id, wp.chain_name, wp.threshold_signature_scheme, wp.derivation_path, wp.backup_info,
-           wp.has_backup_info, wp.password_encrypted, wp.backup_locations, wp.backed_up_anywhere)
+           wp.has_backup_info, wp.password_encrypted, wp.backup_locations, wp.backed_up_anywhere,
+           wp.plaintext_shares_in_cache)
       is distinct from
           (excluded.wallet_id, excluded.chain_name, excluded.threshold_signature_scheme, excluded.derivation_path,
            excluded.backup_info, excluded.has_backup_info, excluded.password_encrypted, excluded.backup_locations,
-           excluded.backed_up_anywhere)
+           excluded.backed_up_anywhere, excluded.plaintext_shares_in_cache)
     returning (xmax = 0) as inserted`);
   let inserted = 0;
   let updated = 0;
@@ -150,6 +170,8 @@ export function emptySummary(): RedisSyncSummary {
     vanished: 0,
     malformed: {},
     malformedSamples: {},
+    plaintextSharesInCache: 0,
+    plaintextSharesSamples: [],
     batches: 0,
     complete: false,
     cursor: "0",
@@ -164,14 +186,17 @@ export async function syncWalletPropertiesFromRedis(options: RedisSyncOptions): 
   const sampleKeys = options.sampleKeys ?? 5;
   const maxValueLength = options.maxValueLength ?? 64 * 1024;
   const pattern = `${escapeGlob(prefix)}*`;
+  const log = options.logger ?? logger;
   const started = performance.now();
   const summary = emptySummary();
   summary.cursor = options.cursor ?? "0";
 
+  const sample = (samples: string[], key: string) => {
+    if (samples.length < sampleKeys) samples.push(key.length > SAMPLE_KEY_MAX ? `${key.slice(0, SAMPLE_KEY_MAX)}…` : key);
+  };
   const malformed = (reason: MalformedReason, key: string) => {
     summary.malformed[reason] = (summary.malformed[reason] ?? 0) + 1;
-    const samples = (summary.malformedSamples[reason] ??= []);
-    if (samples.length < sampleKeys) samples.push(key.length > SAMPLE_KEY_MAX ? `${key.slice(0, SAMPLE_KEY_MAX)}…` : key);
+    sample((summary.malformedSamples[reason] ??= []), key);
   };
 
   const run = async () => {
@@ -202,6 +227,10 @@ export async function syncWalletPropertiesFromRedis(options: RedisSyncOptions): 
             doc = JSON.parse(value);
           } catch {
             return malformed("invalid_json", key);
+          }
+          if (documentHoldsPlaintextShares(doc)) {
+            summary.plaintextSharesInCache++;
+            sample(summary.plaintextSharesSamples, key);
           }
           // The schema directly, not parseWalletProperties: a JSON string holding JSON is not a document.
           const parsed = walletPropertiesSchema.safeParse(doc);
@@ -237,15 +266,26 @@ export async function syncWalletPropertiesFromRedis(options: RedisSyncOptions): 
     vanished: summary.vanished,
     malformed: summary.malformed,
     malformedSamples: summary.malformedSamples,
+    plaintextSharesInCache: summary.plaintextSharesInCache,
+    plaintextSharesSamples: summary.plaintextSharesSamples,
     batches: summary.batches,
     complete: summary.complete,
     durationMs: summary.durationMs,
   });
   const target = { type: "redis", id: pattern };
+  const warnPlaintext = () => {
+    if (summary.plaintextSharesInCache === 0) return;
+    log.warn(
+      { plaintextSharesInCache: summary.plaintextSharesInCache, sampleKeys: summary.plaintextSharesSamples },
+      "the WalletProperties cache holds plaintext key shares (externalServerKeyShares): the backend caches the SDK object as is; " +
+        "the console kept none of it — fix the backend and purge those cache entries",
+    );
+  };
 
   try {
     await run();
   } catch (err) {
+    warnPlaintext();
     summary.durationMs = Math.round(performance.now() - started);
     if (options.audit !== false) {
       await recordAuditEvent(db, {
@@ -256,12 +296,13 @@ export async function syncWalletPropertiesFromRedis(options: RedisSyncOptions): 
         reason: "sync stopped by an error",
         details: { ...details(), error: err instanceof Error ? err.name : "unknown" },
       }).catch((auditErr: unknown) =>
-        logger.error({ err: sanitizeDbError(auditErr) }, "could not record the failed Redis sync in the audit trail"),
+        log.error({ err: sanitizeDbError(auditErr) }, "could not record the failed Redis sync in the audit trail"),
       );
     }
     throw err;
   }
   summary.durationMs = Math.round(performance.now() - started);
+  warnPlaintext();
   if (options.audit !== false) {
     await recordAuditEvent(db, { actor: REDIS_SYNC_ACTOR, action: REDIS_SYNC_AUDIT_ACTION, target, details: details() });
   }

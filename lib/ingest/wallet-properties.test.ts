@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseWalletProperties, toWalletPropertiesRow } from "./wallet-properties";
+import { documentHoldsPlaintextShares, parseWalletProperties, toWalletPropertiesRecord, toWalletPropertiesRow } from "./wallet-properties";
 
 const nodeJson = {
   walletId: "w-1",
@@ -82,5 +82,61 @@ describe("parseWalletProperties", () => {
   it("keeps an index-list derivation path as text", () => {
     const r = parseWalletProperties({ ...rustJson, derivation_path: [44, 60, 0, 0, 0] });
     expect(r.ok && r.value.derivationPath).toBe("[44,60,0,0,0]");
+  });
+
+  it("keeps only the number of backup entries per location, never an entry's content", () => {
+    const marker = "ENTRY-CONTENT-3f9a1c";
+    const r = parseWalletProperties({
+      ...rustJson,
+      external_server_key_shares_backup_info: {
+        password_encrypted: true,
+        backups: {
+          dynamic: [{ location: "dynamic", key_share_id: "ks-1", encrypted_share: marker }, { location: "dynamic", key_share_id: "ks-2" }],
+          google_drive: [],
+          user: [{ password_encrypted_share: marker }],
+        },
+      },
+    });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const row = toWalletPropertiesRow(r.value, "redis");
+    expect(row.backupInfo).toEqual({ passwordEncrypted: true, backups: { dynamic: 2, googleDrive: 0, user: 1 } });
+    expect(row).toMatchObject({ backupLocations: ["dynamic", "user"], backedUpAnywhere: true, hasBackupInfo: true });
+    expect(JSON.stringify(toWalletPropertiesRecord(row))).not.toContain(marker);
+  });
+
+  it("detects plaintext key shares in either spelling and keeps only that they were there", () => {
+    const marker = "PLAINTEXT-SHARE-8c21d0";
+    const withShares = [
+      { ...nodeJson, externalServerKeyShares: [{ share: marker }] },
+      { ...rustJson, external_server_key_shares: [marker] },
+      { ...nodeJson, ExternalServerKeyShares: marker },
+      { ...nodeJson, "external-server-key-shares": { 0: marker } },
+      // Two spellings, one empty: still there.
+      { ...nodeJson, externalServerKeyShares: [], external_server_key_shares: marker },
+    ];
+    for (const doc of withShares) {
+      expect(documentHoldsPlaintextShares(doc)).toBe(true);
+      const r = parseWalletProperties(JSON.stringify(doc));
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      expect(r.value.plaintextSharesInCache).toBe(true);
+      expect(JSON.stringify(r.value)).not.toContain(marker);
+      const row = toWalletPropertiesRow(r.value, "redis");
+      expect(row.plaintextSharesInCache).toBe(true);
+      expect(toWalletPropertiesRecord(row)).toMatchObject({ plaintext_shares_in_cache: true });
+      expect(JSON.stringify(toWalletPropertiesRecord(row))).not.toContain(marker);
+    }
+    for (const empty of [[], "", "  ", {}, null, 0, false, true]) {
+      const doc = { ...nodeJson, externalServerKeyShares: empty };
+      expect(documentHoldsPlaintextShares(doc)).toBe(false);
+      const r = parseWalletProperties(doc);
+      expect(r.ok && r.value.plaintextSharesInCache).toBe(false);
+    }
+    const plain = parseWalletProperties(nodeJson);
+    expect(plain.ok && plain.value.plaintextSharesInCache).toBe(false);
+    // Also for a document that is otherwise invalid (the sync still counts it).
+    expect(documentHoldsPlaintextShares({ externalServerKeyShares: marker })).toBe(true);
+    expect(documentHoldsPlaintextShares([marker])).toBe(false);
   });
 });

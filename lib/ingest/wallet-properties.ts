@@ -46,10 +46,41 @@ function normaliseBackupInfo(value: unknown): unknown {
   return out;
 }
 
+/**
+ * The Node SDK's WalletProperties object also carries `externalServerKeyShares` — the plaintext MPC shares —
+ * and a backend that caches the object as is puts them in Redis (`external_server_key_shares` from Rust). Any
+ * spelling of that key counts (case, `_`/`-` ignored).
+ */
+function isPlaintextSharesKey(key: string): boolean {
+  return key.replace(/[^A-Za-z0-9]/g, "").toLowerCase() === "externalserverkeyshares";
+}
+
+/** A value that holds something: a non-blank string, a non-empty array or an object with a key. */
+export function holdsKeyShares(value: unknown): boolean {
+  if (typeof value === "string") return value.trim() !== "";
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === "object" && value !== null) return Object.keys(value).length > 0;
+  return false;
+}
+
+/**
+ * Whether a cached document (parsed JSON, any spelling) carries plaintext key shares. Looks at nothing else, so
+ * it answers for documents that fail validation too. The value is never copied anywhere.
+ */
+export function documentHoldsPlaintextShares(doc: unknown): boolean {
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return false;
+  return Object.entries(doc).some(([k, v]) => isPlaintextSharesKey(k) && holdsKeyShares(v));
+}
+
 function normaliseTopLevel(value: unknown): unknown {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
+    // Replaced by a boolean on the spot: the shares themselves go no further than this line.
+    if (isPlaintextSharesKey(k)) {
+      out.externalServerKeyShares = out.externalServerKeyShares === true || holdsKeyShares(v);
+      continue;
+    }
     const key = camelKey(k);
     out[key] = key === "externalServerKeySharesBackupInfo" ? normaliseBackupInfo(v) : v;
   }
@@ -81,7 +112,9 @@ export const walletPropertiesSchema = z.preprocess(
       .nullish()
       .transform((v) => (v == null ? null : Array.isArray(v) ? JSON.stringify(v) : v)),
     externalServerKeySharesBackupInfo: walletBackupInfoSchema.nullish().transform((v) => v ?? null),
-  }),
+    // Only ever a boolean here (normaliseTopLevel), whatever the document held.
+    externalServerKeyShares: z.unknown().optional(),
+  }).transform(({ externalServerKeyShares, ...props }) => ({ ...props, plaintextSharesInCache: externalServerKeyShares === true })),
 );
 
 export type WalletProperties = z.output<typeof walletPropertiesSchema>;
@@ -105,19 +138,26 @@ export function parseWalletProperties(json: unknown): ParseResult {
   return { ok: true, value: parsed.data };
 }
 
-/** The wallet_properties row (minus id/timestamps) for parsed properties, with the derived filter columns. */
+/**
+ * The wallet_properties row (minus id/timestamps) for parsed properties, with the derived filter columns.
+ * Backup entries are counted per location and dropped: an entry is whatever the backend put there (a
+ * password-encrypted share, say), and the console reads nothing of it but that it exists.
+ */
 export function toWalletPropertiesRow(props: WalletProperties, source: WalletPropertiesSource) {
   const info = props.externalServerKeySharesBackupInfo;
   const backupInfo: WalletBackupInfo | null = info
     ? {
         passwordEncrypted: info.passwordEncrypted,
         backups: Object.fromEntries(
-          Object.entries(info.backups).filter((e): e is [string, unknown[]] => Array.isArray(e[1])),
+          BACKUP_LOCATIONS.flatMap((l) => {
+            const entries = info.backups[l];
+            return Array.isArray(entries) ? [[l, entries.length]] : [];
+          }),
         ) as WalletBackupInfo["backups"],
       }
     : null;
   const backupLocations = backupInfo
-    ? BACKUP_LOCATIONS.filter((l) => (backupInfo.backups[l]?.length ?? 0) > 0)
+    ? BACKUP_LOCATIONS.filter((l) => (backupInfo.backups[l] ?? 0) > 0)
     : [];
   return {
     walletId: props.walletId,
@@ -130,6 +170,7 @@ export function toWalletPropertiesRow(props: WalletProperties, source: WalletPro
     passwordEncrypted: backupInfo ? backupInfo.passwordEncrypted : null,
     backupLocations: [...backupLocations] as string[],
     backedUpAnywhere: backupLocations.length > 0,
+    plaintextSharesInCache: props.plaintextSharesInCache,
     source,
   };
 }
@@ -153,6 +194,7 @@ export function toWalletPropertiesRecord(r: WalletPropertiesRow) {
     password_encrypted: r.passwordEncrypted,
     backup_locations: r.backupLocations,
     backed_up_anywhere: r.backedUpAnywhere,
+    plaintext_shares_in_cache: r.plaintextSharesInCache,
     source: r.source,
   };
 }

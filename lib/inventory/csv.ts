@@ -29,6 +29,7 @@ export const CSV_COLUMNS: readonly [string, (r: InventoryRowDto) => string | num
   ["cannot_sign", (r) => r.flags.cannotSign],
   ["two_of_two_unbacked", (r) => r.flags.twoOfTwoUnbacked],
   ["stale_properties", (r) => r.flags.staleProperties],
+  ["plaintext_shares_in_cache", (r) => r.flags.plaintextInCache],
 ];
 
 export function csvCell(value: string | number | boolean | null | undefined): string {

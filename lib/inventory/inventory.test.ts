@@ -409,6 +409,32 @@ describe.each(testBackends())("wallet inventory on $name", (backend) => {
     await expect(getWalletDetail(db, "nope", ctx)).rejects.toThrow(/No wallet/);
   });
 
+  it("flag=plaintext_in_cache lists the wallets whose cached WalletProperties carried plaintext shares", async () => {
+    expect(q({ flag: "plaintext_in_cache" }).filters.flag).toBe("plaintext_in_cache");
+    // w01 has a share record, w08 has none: the flag rides on both kinds of row.
+    await db.execute(sql`update wallet_properties set plaintext_shares_in_cache = true where wallet_id in ('w01', 'w08')`);
+    try {
+      const rows = await allRows(db, q({ flag: "plaintext_in_cache" }));
+      expect(walletsOf(rows)).toEqual(["w01", "w08"]);
+      expect(rows.every((r) => r.flags.plaintextInCache)).toBe(true);
+      expect((await allRows(db, q())).filter((r) => r.flags.plaintextInCache)).toHaveLength(2);
+      expect((await allRows(db, q({ flag: "plaintext_in_cache", chain: "EVM", sort: "accessed" }))).map((r) => r.walletId).sort()).toEqual(["w01", "w08"]);
+      expect((await getWalletDetail(db, "w08", ctx)).flags).toContain("plaintext-in-cache");
+      expect((await getWalletDetail(db, "w08", ctx)).properties[0]).toMatchObject({ plaintextSharesInCache: true });
+      // A share record arriving for a flagged wallet carries the flag too; incremental equals a rebuild.
+      await insertShare(db, { wallet: "w08", addr: "0x0800000000000000000000000000000000000008", key: "k-prod", version: 3, created: NOW });
+      expect(walletsOf(await allRows(db, q({ flag: "plaintext_in_cache" })))).toEqual(["w01", "w08"]);
+      const snapshot = async () => rowsOf(await db.execute(sql`select * from inventory_wallets order by id`));
+      const before = await snapshot();
+      await db.execute(sql`select keyshare_inventory_rebuild()`);
+      expect(await snapshot()).toEqual(before);
+    } finally {
+      await db.execute(sql`delete from server_wallet_key_shares where wallet_id = 'w08'`);
+      await db.execute(sql`update wallet_properties set plaintext_shares_in_cache = false where wallet_id in ('w01', 'w08')`);
+    }
+    expect(await allRows(db, q({ flag: "plaintext_in_cache" }))).toEqual([]);
+  });
+
   it("escapes CSV cells against formula injection", () => {
     expect(csvCell("=HYPERLINK(1)")).toBe("'=HYPERLINK(1)");
     expect(csvCell("+1")).toBe("'+1");

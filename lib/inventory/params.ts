@@ -16,7 +16,7 @@ export const SORT_DIRECTIONS = ["asc", "desc"] as const;
 export type SortDirection = (typeof SORT_DIRECTIONS)[number];
 export const THRESHOLD_SCHEMES = ["TWO_OF_TWO", "TWO_OF_THREE"] as const;
 export const LAYOUTS = ["direct", "envelope"] as const;
-export const INTEGRITY_FLAGS = ["no_share", "no_properties", "cannot_sign", "two_of_two_unbacked"] as const;
+export const INTEGRITY_FLAGS = ["plaintext_in_cache", "no_share", "no_properties", "cannot_sign", "two_of_two_unbacked"] as const;
 export type IntegrityFlag = (typeof INTEGRITY_FLAGS)[number];
 export const ACCESS_FILTERS = ["never", "older"] as const;
 /** Chains offered in the filter; other well-formed names are accepted from a URL too. */

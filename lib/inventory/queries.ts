@@ -91,6 +91,7 @@ const col = {
   noProperties: t.noProperties.name,
   cannotSign: t.cannotSign.name,
   twoOfTwoUnbacked: t.twoOfTwoUnbacked.name,
+  plaintextInCache: t.plaintextInCache.name,
 } as const;
 const q_ = (name: string) => `"${name}"`;
 
@@ -98,11 +99,17 @@ const q_ = (name: string) => `"${name}"`;
 const LIST_SELECT = `select ${[
   col.id, col.walletId, col.accountAddress, col.chainName, col.scheme, col.environment, col.keyId, col.keyVersion, col.layout,
   col.fingerprint, col.accessCount, col.createdUs, col.accessedUs, col.wrappedUs, col.backupStatus, col.noShare, col.noProperties,
-  col.cannotSign, col.twoOfTwoUnbacked,
+  col.cannotSign, col.twoOfTwoUnbacked, col.plaintextInCache,
 ].map(q_).join(", ")} from ${q_(getTableName(t))}`;
 
 const SORT_COLUMN = { created: col.createdUs, accessed: col.accessedUs, wrapped: col.wrappedUs } as const;
-const FLAG_COLUMN = { no_share: col.noShare, no_properties: col.noProperties, cannot_sign: col.cannotSign, two_of_two_unbacked: col.twoOfTwoUnbacked } as const;
+const FLAG_COLUMN = {
+  plaintext_in_cache: col.plaintextInCache,
+  no_share: col.noShare,
+  no_properties: col.noProperties,
+  cannot_sign: col.cannotSign,
+  two_of_two_unbacked: col.twoOfTwoUnbacked,
+} as const;
 
 /** A row as the driver returns it: bigint columns arrive as decimal text (postgres.js) or bigint (PGlite). */
 interface ListRow {
@@ -125,6 +132,7 @@ interface ListRow {
   no_properties: boolean;
   cannot_sign: boolean;
   two_of_two_unbacked: boolean;
+  plaintext_in_cache: boolean;
 }
 
 class Params {
@@ -262,6 +270,7 @@ export async function listInventory(db: DbOrTx, q: InventoryQuery, ctx: Inventor
       accessCount: r.access_count,
       backupStatus: r.backup_status as BackupStatus,
       flags: {
+        plaintextInCache: r.plaintext_in_cache,
         noShare: r.no_share,
         noProperties: r.no_properties,
         cannotSign: r.cannot_sign,
@@ -325,6 +334,7 @@ const PROPERTIES_COLUMNS = {
   passwordEncrypted: w.passwordEncrypted,
   backupLocations: w.backupLocations,
   backedUpAnywhere: w.backedUpAnywhere,
+  plaintextSharesInCache: w.plaintextSharesInCache,
   source: w.source,
   createdAt: w.createdAt,
   updatedAt: w.updatedAt,
@@ -390,6 +400,7 @@ export async function getWalletDetail(db: DbOrTx, walletId: string, ctx: Invento
 
   const flags = new Set<WalletIntegrityFlag>();
   for (const p of properties) {
+    if (p.plaintextSharesInCache) flags.add("plaintext-in-cache");
     if (!p.hasBackupInfo) flags.add("stale-properties");
     if (!p.backedUpAnywhere && !shares.some((x) => x.accountAddress === p.accountAddress)) flags.add("cannot-sign");
     if (p.thresholdSignatureScheme === "TWO_OF_TWO" && !p.backedUpAnywhere) flags.add("two-of-two-unbacked");

@@ -7,6 +7,8 @@
 export type BackupStatus = "backed_up" | "password_encrypted" | "none" | "missing_info" | "unknown";
 
 export interface InventoryFlags {
+  /** The wallet's cached WalletProperties carried plaintext key shares (externalServerKeyShares). */
+  plaintextInCache: boolean;
   /** WalletProperties without a share record. */
   noShare: boolean;
   /** Share record whose address has no WalletProperties. */
@@ -80,12 +82,15 @@ export interface WalletPropertiesDto {
   passwordEncrypted: boolean | null;
   backupLocations: string[];
   backedUpAnywhere: boolean;
+  /** The cached document carried plaintext key shares (never their content). */
+  plaintextSharesInCache: boolean;
   source: string;
   createdAt: string;
   updatedAt: string;
 }
 
 export type WalletIntegrityFlag =
+  | "plaintext-in-cache"
   | "stale-properties"
   | "cannot-sign"
   | "two-of-two-unbacked"

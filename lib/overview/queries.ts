@@ -1,6 +1,6 @@
 import "server-only";
 import { sql } from "drizzle-orm";
-import { rowsOf, type Db } from "@/lib/db";
+import { rowsOf, type Db, type DbOrTx } from "@/lib/db";
 import type { VaultClient } from "@/lib/vault";
 import { logger } from "@/lib/log";
 import { getRiskCounters, listCensus } from "@/lib/keys/census";
@@ -12,6 +12,14 @@ import { readTransitKeys } from "@/lib/keys/vault-keys";
 import type { DebtBar, OverviewFigures, OverviewKey, TrendPoint } from "./types";
 
 export type { OverviewFigures };
+
+/** Wallets whose cached WalletProperties carried plaintext key shares, from the maintained counters (64 rows). */
+export async function countPlaintextSharesInCache(db: DbOrTx): Promise<number> {
+  const [r] = rowsOf<{ n: string | number | null }>(
+    await db.execute(sql`select sum(plaintext_shares_in_cache) as n from wallet_risk_counters`),
+  );
+  return Number(r?.n ?? 0);
+}
 
 const TREND_DAYS = 30;
 
@@ -26,7 +34,12 @@ export async function getOverviewFigures(
   options: { now?: Date; policy?: KeyPolicy } = {},
 ): Promise<OverviewFigures> {
   const policy = options.policy ?? keyPolicyFromConfig();
-  const [census, risk, vaultKeys] = await Promise.all([listCensus(db), getRiskCounters(db), readTransitKeys(vault)]);
+  const [census, risk, plaintextSharesInCache, vaultKeys] = await Promise.all([
+    listCensus(db),
+    getRiskCounters(db),
+    countPlaintextSharesInCache(db),
+    readTransitKeys(vault),
+  ]);
   const now = options.now ?? new Date();
   const summaries = buildKeySummaries(census, vaultKeys.keys, policy, now);
   const vaultAvailable = vaultKeys.keys !== null;
@@ -52,6 +65,7 @@ export async function getOverviewFigures(
     debt: toDebtBars(summaries),
     trend,
     risk: {
+      plaintextSharesInCache,
       missingBackupInfo: risk.missingBackupInfo,
       cannotSign: risk.cannotSign,
       twoOfTwoNotBackedUp: risk.twoOfTwoNotBackedUp,

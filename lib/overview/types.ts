@@ -44,6 +44,8 @@ export interface TrendPoint {
 }
 
 export interface RiskFigures {
+  /** WalletProperties whose cached document carried plaintext key shares: the most severe risk. */
+  plaintextSharesInCache: number;
   missingBackupInfo: number;
   cannotSign: number;
   twoOfTwoNotBackedUp: number;

@@ -53,6 +53,8 @@ export const walletRiskCounters = pgTable(
     cannotSign: bigint("cannot_sign", { mode: "number" }).notNull().default(0),
     /** Share records whose account_address has no WalletProperties. */
     sharesWithoutProperties: bigint("shares_without_properties", { mode: "number" }).notNull().default(0),
+    /** WalletProperties whose cached document carried plaintext key shares. */
+    plaintextSharesInCache: bigint("plaintext_shares_in_cache", { mode: "number" }).notNull().default(0),
     /** Bumped by every trigger that locks the bucket (serialisation under REPEATABLE READ, see migration). */
     touches: bigint("touches", { mode: "number" }).notNull().default(0),
   },

@@ -16,10 +16,12 @@ import { bigint, boolean, index, integer, pgTable, text, uuid, varchar, type Ext
  * Written ONLY by statement-level triggers on both source tables (migration `inventory_triggers`), so rows an
  * external backend writes with nothing but the original columns keep it right. A share UPDATE that changed only
  * `last_accessed_at` / `access_count` writes those two columns in place (`inventory_access_in_place`). A
- * transaction with `SET LOCAL keyshare.inventory_deferred = 'on'` skips the INSERT-time refresh and must call
+ * transaction of the tables' owner (the role that migrates, i.e. the console) with
+ * `SET LOCAL keyshare.inventory_deferred = 'on'` skips the INSERT-time refresh and must call
  * `keyshare_inventory_refresh(addresses)` itself before committing (the demo seed does; never set it for a
- * role or database, or inserts stop reaching this table until `keyshare_inventory_rebuild()`). `keyshare_inventory_rebuild()`
- * recomputes it (TRUNCATE of a source runs it).
+ * role or database, or inserts stop reaching this table until `keyshare_inventory_rebuild()`). Any other role's
+ * setting is ignored (migration `security_hardening`), so a backend cannot keep its rows out of this table.
+ * `keyshare_inventory_rebuild()` recomputes it (TRUNCATE of a source runs it).
  *
  * Sort keys are bigint microseconds since the epoch (UTC), NOT NULL: exact in a cursor (a JS Date would lose
  * the microseconds `now()` stores and keyset pages would skip or repeat ties) and free of NULL ordering rules.
@@ -55,6 +57,8 @@ export const inventoryWallets = pgTable(
     noProperties: boolean("no_properties").notNull(),
     cannotSign: boolean("cannot_sign").notNull(),
     twoOfTwoUnbacked: boolean("two_of_two_unbacked").notNull(),
+    /** The wallet's cached WalletProperties carried plaintext key shares (`wallet_properties.plaintext_shares_in_cache`). */
+    plaintextInCache: boolean("plaintext_in_cache").notNull().default(false),
   },
   (t) => {
     const sorts = { created: t.createdUs, accessed: t.accessedUs, wrapped: t.wrappedUs } as const;
@@ -74,6 +78,7 @@ export const inventoryWallets = pgTable(
       rare("no_properties", sql`${t.noProperties}`),
       rare("cannot_sign", sql`${t.cannotSign}`),
       rare("two_of_two_unbacked", sql`${t.twoOfTwoUnbacked}`),
+      rare("plaintext_in_cache", sql`${t.plaintextInCache}`),
       // Search: prefix range on a C-collated key (works with generic plans, unlike LIKE $1), exact wallet id.
       index("inv_address_key_idx").using("btree", sql`${t.addressKey} collate "C"`),
       index("inv_wallet_id_idx").on(t.walletId),

@@ -3,9 +3,10 @@ import { boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid, var
 
 /**
  * The non-secret WalletProperties inventory (DESIGN §1), one row per account address (the backend's cache key
- * is `wallet:{accountAddress}`). `backup_info` keeps the normalised (camelCase) externalServerKeySharesBackupInfo;
- * the boolean/array columns next to it are derived from it on write (lib/ingest/wallet-properties.ts) so the
- * inventory can filter 1M rows by index instead of by jsonb.
+ * is `wallet:{accountAddress}`). `backup_info` keeps what the console reads of externalServerKeySharesBackupInfo
+ * — passwordEncrypted and the number of backups per location, never the entries themselves (a backend may put
+ * a password-encrypted share or anything else there); the boolean/array columns next to it are derived from it
+ * on write (lib/ingest/wallet-properties.ts) so the inventory can filter 1M rows by index instead of by jsonb.
  */
 export const walletProperties = pgTable(
   "wallet_properties",
@@ -23,6 +24,11 @@ export const walletProperties = pgTable(
     /** Backup locations holding at least one backup, e.g. {dynamic,googleDrive}. */
     backupLocations: text("backup_locations").array().notNull().default(sql`'{}'::text[]`),
     backedUpAnywhere: boolean("backed_up_anywhere").notNull().default(false),
+    /**
+     * The cached document carried the SDK's plaintext `externalServerKeyShares` (a backend caching the Node SDK's
+     * WalletProperties object as is). Only this flag is kept, never the content.
+     */
+    plaintextSharesInCache: boolean("plaintext_shares_in_cache").notNull().default(false),
     source: varchar("source", { length: 16 }).notNull().$type<WalletPropertiesSource>(),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
@@ -42,9 +48,10 @@ export const walletProperties = pgTable(
 export const BACKUP_LOCATIONS = ["dynamic", "googleDrive", "iCloud", "user", "external"] as const;
 export type BackupLocation = (typeof BACKUP_LOCATIONS)[number];
 
+/** What the console keeps of externalServerKeySharesBackupInfo: backups counted per location, entries dropped. */
 export interface WalletBackupInfo {
   passwordEncrypted: boolean;
-  backups: Partial<Record<BackupLocation, unknown[]>>;
+  backups: Partial<Record<BackupLocation, number>>;
 }
 
 export const WALLET_PROPERTIES_SOURCES = ["seed", "redis", "postgres", "ingest"] as const;
