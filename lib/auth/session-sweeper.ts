@@ -1,7 +1,7 @@
 import "server-only";
 import { lte, or } from "drizzle-orm";
 import { getConfig } from "@/lib/config/env";
-import { getDb, sanitizeDbError, type Db } from "@/lib/db";
+import { getDb, type Db } from "@/lib/db";
 import { sessions } from "@/lib/db/schema/auth";
 import { logger } from "@/lib/log";
 import type { SessionLimits } from "./session-policy";
@@ -43,7 +43,7 @@ export function startSessionSweeper(): void {
       const n = await sweepDeadSessions(await getDb(), limits);
       if (n > 0) logger.info({ deleted: n }, "expired sessions deleted");
     } catch (err) {
-      logger.error({ err: sanitizeDbError(err).message }, "session sweep failed; retrying next interval");
+      logger.error({ err }, "session sweep failed; retrying next interval");
     } finally {
       holder[SLOT] = setTimeout(() => void tick(), SWEEP_INTERVAL_MS);
       holder[SLOT].unref();
