@@ -13,7 +13,11 @@ import { ForbiddenError, NotFoundError, UnauthorizedError } from "@/lib/errors";
  * wrapper. Next's request APIs are replaced by a cookie jar and fixed headers.
  */
 
-const state = vi.hoisted(() => ({ db: undefined as unknown, cookie: undefined as string | undefined }));
+const state = vi.hoisted(() => {
+  // The XFF below is "client, proxy": with the proxy trusted, the client is recorded.
+  process.env.TRUSTED_PROXIES = "10.0.0.0/8";
+  return { db: undefined as unknown, cookie: undefined as string | undefined };
+});
 
 vi.mock("next/headers", () => ({
   cookies: async () => ({
