@@ -15,5 +15,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // next-auth is ESM and imports "next/server" without an extension, which Node's resolver refuses; let
+    // Vite resolve it (lib/auth/auth-flow.integration.test.ts runs Auth.js's route handlers in-process).
+    server: { deps: { inline: ["next-auth"] } },
   },
 });

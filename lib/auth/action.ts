@@ -45,7 +45,7 @@ export function toActionError(err: unknown): Exclude<ActionResult<never>, { ok: 
   const code = CODES[pub.status] ?? "error";
   if (err instanceof DomainError || pub.status < 500) return { ok: false, error: pub.message, code };
   const errorId = randomUUID();
-  logger.error({ errorId, err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, "server action failed");
+  logger.error({ errorId, err }, "server action failed");
   return { ok: false, error: pub.message, code, errorId };
 }
 

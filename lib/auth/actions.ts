@@ -40,7 +40,7 @@ export async function signOutAction(): Promise<void> {
         requestId: ctx.requestId,
       });
     } catch (err) {
-      logger.error({ err: err instanceof Error ? err.message : String(err) }, "could not audit a logout");
+      logger.error({ err }, "could not audit a logout");
     }
   }
   redirect(await postSignOutUrl());

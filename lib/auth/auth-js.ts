@@ -2,11 +2,12 @@ import "server-only";
 import NextAuth, { type NextAuthConfig } from "next-auth";
 import { getConfig } from "@/lib/config/env";
 import { getDb } from "@/lib/db";
-import { logger } from "@/lib/log";
+import { logger, scrubText } from "@/lib/log";
 import { sessionCookieName } from "./cookie-names";
 import type { Role } from "./permissions";
 import { resolveRole } from "./role-mapping";
 import { secureCookiesEnabled } from "./session";
+import { generateSessionToken } from "./session-token";
 import { authorizeSignIn, consoleAdapter, OIDC_PROVIDER_ID } from "./sign-in";
 
 export { OIDC_PROVIDER_ID };
@@ -53,6 +54,7 @@ async function buildConfig(): Promise<NextAuthConfig> {
       strategy: "database",
       maxAge: auth.sessionMaxAgeSeconds,
       updateAge: auth.sessionMaxAgeSeconds,
+      generateSessionToken,
     },
     pages: { signIn: "/login", error: "/login", signOut: "/login" },
     providers: auth.issuer
@@ -80,16 +82,17 @@ async function buildConfig(): Promise<NextAuthConfig> {
       : [],
     callbacks: {
       signIn: ({ account, profile }) => authorizeSignIn(db, auth, account, profile),
-      // Auth.js's own /api/auth/session answer: nothing beyond what the page already shows.
+      // Auth.js's own /api/auth/session answer (readable by page script): name, email and expiry only. Auth.js
+      // passes the adapter's session object in, whose sessionToken is the httpOnly cookie's value: never echo it.
       session({ session, user }) {
-        return { ...session, user: { ...session.user, name: user.name, email: user.email ?? "" } };
+        return { user: { name: user.name, email: user.email ?? "" }, expires: new Date(session.expires).toISOString() };
       },
     },
     logger: {
       error(error) {
         // Type and message only: Auth.js error causes can carry token responses. `type` survives minification.
         const type = (error as { type?: unknown }).type;
-        logger.warn({ authError: typeof type === "string" ? type : error.name, message: error.message.slice(0, 300) }, "auth.js error");
+        logger.warn({ authError: typeof type === "string" ? type : error.name, message: scrubText(error.message).slice(0, 300) }, "auth.js error");
       },
       warn(code) {
         logger.warn({ authWarning: code }, "auth.js warning");

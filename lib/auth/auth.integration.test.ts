@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
@@ -13,7 +14,11 @@ import { ForbiddenError, NotFoundError, UnauthorizedError } from "@/lib/errors";
  * wrapper. Next's request APIs are replaced by a cookie jar and fixed headers.
  */
 
-const state = vi.hoisted(() => ({ db: undefined as unknown, cookie: undefined as string | undefined }));
+const state = vi.hoisted(() => {
+  // The XFF below is "client, proxy": with the proxy trusted, the client is recorded.
+  process.env.TRUSTED_PROXIES = "10.0.0.0/8";
+  return { db: undefined as unknown, cookie: undefined as string | undefined };
+});
 
 vi.mock("next/headers", () => ({
   cookies: async () => ({
@@ -34,6 +39,9 @@ vi.mock("@/lib/db", async (importOriginal) => ({
 const { authorizeSignIn, consoleAdapter, OIDC_PROVIDER_ID } = await import("./sign-in");
 const { getSession, requirePermission, listActiveSessions, revokeSession, loadValidSession } = await import("./session");
 const { authedAction } = await import("./action");
+const { hashSessionToken } = await import("./session-token");
+/** The row of a cookie value: the table holds only its hash. */
+const byToken = (token: string) => eq(sessions.sessionToken, hashSessionToken(token));
 
 let t: TestDb;
 const AUTH = { groupsClaim: "groups", roleMapping: DEMO_ROLE_MAPPING };
@@ -92,8 +100,40 @@ describe("login", () => {
     const events = await auditRows("auth.login");
     const mine = events.find((e) => e.targetId === s!.user.sessionId);
     expect(mine).toMatchObject({ outcome: "success", actorType: "user", actorRole: "viewer", actorIp: "203.0.113.7", actorUserAgent: "vitest-browser", requestId: "req-1" });
-    const [row] = await t.db.select({ ip: sessions.ipAddress }).from(sessions).where(eq(sessions.sessionToken, token!));
+    const [row] = await t.db.select({ ip: sessions.ipAddress }).from(sessions).where(byToken(token!));
     expect(row?.ip).toBe("203.0.113.7");
+  });
+
+  it("stores only a hash of the session token; every adapter call and getSession still find the session", async () => {
+    const { token } = await login("hashed", ["keyshare-viewers"]);
+    const stored = (await t.db.select({ v: sessions.sessionToken }).from(sessions)).map((r) => r.v);
+    expect(stored).not.toContain(token);
+    expect(stored).toContain(createHash("sha256").update(token!).digest("hex"));
+    expect(JSON.stringify(await t.db.execute(sql`select * from sessions`))).not.toContain(token!);
+
+    state.cookie = token;
+    expect((await getSession())?.user.email).toBe("hashed@keyshare.example");
+    const adapter = consoleAdapter(t.db);
+    const found = await adapter.getSessionAndUser!(token!);
+    expect(found?.session.sessionToken).toBe(token);
+    expect(found?.user.email).toBe("hashed@keyshare.example");
+    const later = new Date(Date.now() + HOUR);
+    expect(await adapter.updateSession!({ sessionToken: token!, expires: later })).toMatchObject({ sessionToken: token, expires: later });
+    // The stored hash is not a token: presented as a cookie it finds nothing.
+    expect(await loadValidSession(hashSessionToken(token!))).toBeNull();
+    expect(await adapter.getSessionAndUser!(hashSessionToken(token!))).toBeNull();
+    await adapter.deleteSession!(token!);
+    expect(await t.db.select().from(sessions).where(byToken(token!))).toEqual([]);
+    expect(await getSession()).toBeNull();
+  });
+
+  it("a clear-text row from before hashing no longer matches (its user signs in again)", async () => {
+    await login("legacy", ["keyshare-viewers"]);
+    const [u] = await t.db.select({ id: users.id }).from(users).where(eq(users.email, "legacy@keyshare.example"));
+    const legacy = crypto.randomUUID();
+    await t.db.insert(sessions).values({ sessionToken: legacy, userId: u!.id, expires: new Date(Date.now() + HOUR) });
+    state.cookie = legacy;
+    expect(await getSession()).toBeNull();
   });
 
   it("stores the role from the groups at every sign-in (role changes apply at next login)", async () => {
@@ -136,30 +176,30 @@ describe("login", () => {
     } finally {
       await t.db.execute(sql`alter table audit_chain_head_off rename to audit_chain_head`);
     }
-    expect(await t.db.select().from(sessions).where(eq(sessions.sessionToken, "tok-no-audit"))).toEqual([]);
+    expect(await t.db.select().from(sessions).where(byToken("tok-no-audit"))).toEqual([]);
   });
 });
 
 describe("session lifetime", () => {
   it("idles out after 30 minutes without use and the row is deleted", async () => {
     const { token } = await login("idler", ["keyshare-viewers"]);
-    await t.db.update(sessions).set({ lastActiveAt: new Date(Date.now() - 31 * 60_000) }).where(eq(sessions.sessionToken, token!));
+    await t.db.update(sessions).set({ lastActiveAt: new Date(Date.now() - 31 * 60_000) }).where(byToken(token!));
     state.cookie = token;
     expect(await getSession()).toBeNull();
-    expect(await t.db.select().from(sessions).where(eq(sessions.sessionToken, token!))).toEqual([]);
+    expect(await t.db.select().from(sessions).where(byToken(token!))).toEqual([]);
   });
 
   it("ends 8 hours after creation even when active", async () => {
     const { token } = await login("marathon", ["keyshare-viewers"]);
-    await t.db.update(sessions).set({ createdAt: new Date(Date.now() - 8 * HOUR - 1000) }).where(eq(sessions.sessionToken, token!));
+    await t.db.update(sessions).set({ createdAt: new Date(Date.now() - 8 * HOUR - 1000) }).where(byToken(token!));
     expect(await loadValidSession(token!)).toBeNull();
   });
 
   it("use slides the idle limit", async () => {
     const { token } = await login("busy", ["keyshare-viewers"]);
-    await t.db.update(sessions).set({ lastActiveAt: new Date(Date.now() - 20 * 60_000) }).where(eq(sessions.sessionToken, token!));
+    await t.db.update(sessions).set({ lastActiveAt: new Date(Date.now() - 20 * 60_000) }).where(byToken(token!));
     expect(await loadValidSession(token!)).not.toBeNull();
-    const [row] = await t.db.select({ at: sessions.lastActiveAt }).from(sessions).where(eq(sessions.sessionToken, token!));
+    const [row] = await t.db.select({ at: sessions.lastActiveAt }).from(sessions).where(byToken(token!));
     expect(Date.now() - row!.at.getTime()).toBeLessThan(5_000);
   });
 
@@ -188,6 +228,7 @@ describe("authorisation", () => {
     const target = list.find((s) => s.userEmail === "victim@keyshare.example");
     expect(target).toBeDefined();
     expect(JSON.stringify(list)).not.toContain(victim.token!);
+    expect(JSON.stringify(list)).not.toContain(hashSessionToken(victim.token!));
     expect(list.find((s) => s.current)?.userEmail).toBe("admin@keyshare.example");
 
     await expect(revokeSession(target!.id)).resolves.toEqual({ revoked: true });

@@ -23,7 +23,7 @@ async function endSessionEndpoint(issuer: string): Promise<string | null> {
     cached = { issuer, endpoint, at: Date.now() };
     return endpoint;
   } catch (err) {
-    logger.warn({ err: err instanceof Error ? err.message : String(err) }, "IdP discovery failed; skipping IdP logout");
+    logger.warn({ err }, "IdP discovery failed; skipping IdP logout");
     return null;
   }
 }

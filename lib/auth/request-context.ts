@@ -1,10 +1,14 @@
 import "server-only";
+import type { BlockList } from "node:net";
 import { headers } from "next/headers";
+import { getConfig } from "@/lib/config/env";
+import { clientIpFrom, trustedProxyBlockList } from "./client-ip";
 
 /**
  * Who is asking, for audit events: client IP, user agent and the request id proxy.ts assigns.
- * X-Forwarded-For is taken at face value (first hop): the app is meant to sit behind its own reverse proxy,
- * which must overwrite, not append to, a client-supplied header. Outside a request (scripts, tests) all null.
+ * The IP follows lib/auth/client-ip.ts: the right-most X-Forwarded-For entry that is not one of
+ * TRUSTED_PROXIES, and null when TRUSTED_PROXIES is unset (a client-chosen value is never recorded).
+ * Outside a request (scripts, tests) all null.
  */
 export interface RequestContext {
   ip: string | null;
@@ -14,10 +18,17 @@ export interface RequestContext {
 
 export const REQUEST_ID_HEADER = "x-request-id";
 
+let trusted: { source: unknown; list: BlockList | null } | undefined;
+
+function trustedProxies(): BlockList | null {
+  const source = getConfig().trustedProxies;
+  if (trusted?.source !== source) trusted = { source, list: trustedProxyBlockList(source) };
+  return trusted.list;
+}
+
 export function requestContextFrom(h: Headers): RequestContext {
-  const xff = h.get("x-forwarded-for")?.split(",")[0]?.trim();
   return {
-    ip: xff || h.get("x-real-ip") || null,
+    ip: clientIpFrom(h.get("x-forwarded-for"), trustedProxies()),
     userAgent: h.get("user-agent"),
     requestId: h.get(REQUEST_ID_HEADER),
   };

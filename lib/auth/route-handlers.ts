@@ -2,15 +2,24 @@ import "server-only";
 import type { NextRequest } from "next/server";
 import { recordAuditEvent } from "@/lib/audit";
 import { getDb } from "@/lib/db";
-import { logger } from "@/lib/log";
+import { AnonymousFailureAggregator } from "./anonymous-failures";
 import { handlers, OIDC_PROVIDER_ID } from "./auth-js";
 import { requestContextFrom } from "./request-context";
 
 /**
  * /api/auth/* handlers. A failed OIDC callback (IdP error such as a cancelled login, bad state or PKCE,
  * token or id_token validation failure) ends in a redirect to /login?error=…; that is audited here as a
- * failed `auth.login`. Denials for unmapped groups are audited where they are decided (signIn callback).
+ * failed `auth.login`, through the rate limit of ./anonymous-failures.ts (anyone can produce these).
+ * Denials for unmapped groups are audited where they are decided (signIn callback): they need a valid IdP
+ * login, so they are not rate limited.
  */
+const SLOT = Symbol.for("keyshare-console.anonymous-auth-failures");
+const holder = globalThis as unknown as { [SLOT]?: AnonymousFailureAggregator };
+
+export function anonymousFailures(): AnonymousFailureAggregator {
+  return (holder[SLOT] ??= new AnonymousFailureAggregator(async (event) => recordAuditEvent(await getDb(), event)));
+}
+
 async function auditCallbackFailure(req: NextRequest, res: Response): Promise<void> {
   if (!req.nextUrl.pathname.endsWith(`/callback/${OIDC_PROVIDER_ID}`)) return;
   const location = res.headers.get("location");
@@ -20,19 +29,14 @@ async function auditCallbackFailure(req: NextRequest, res: Response): Promise<vo
   if (target.pathname !== "/login" || !error) return;
   const ctx = requestContextFrom(req.headers);
   const idpError = req.nextUrl.searchParams.get("error");
-  try {
-    await recordAuditEvent(await getDb(), {
-      actor: { type: "anonymous", ip: ctx.ip, userAgent: ctx.userAgent },
-      action: "auth.login",
-      target: { type: "provider", id: OIDC_PROVIDER_ID },
-      outcome: "failure",
-      reason: idpError ? `identity provider returned ${idpError.slice(0, 64)}` : `sign-in callback failed (${error.slice(0, 64)})`,
-      requestId: ctx.requestId,
-      details: { error: error.slice(0, 64), ...(idpError ? { idpError: idpError.slice(0, 64) } : {}) },
-    });
-  } catch (err) {
-    logger.error({ err: err instanceof Error ? err.message : String(err) }, "could not audit a failed sign-in");
-  }
+  await anonymousFailures().record({
+    kind: error,
+    ip: ctx.ip,
+    userAgent: ctx.userAgent,
+    requestId: ctx.requestId,
+    reason: idpError ? `identity provider returned ${idpError.slice(0, 64)}` : `sign-in callback failed (${error.slice(0, 64)})`,
+    details: { error: error.slice(0, 64), ...(idpError ? { idpError: idpError.slice(0, 64) } : {}) },
+  });
 }
 
 export async function GET(req: NextRequest): Promise<Response> {

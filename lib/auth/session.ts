@@ -6,7 +6,7 @@ import { redirect } from "next/navigation";
 import { z } from "zod";
 import { recordAuditEvent, withAudit, type AuditActor } from "@/lib/audit";
 import { getConfig } from "@/lib/config/env";
-import { getDb } from "@/lib/db";
+import { getDb, sanitizeDbError } from "@/lib/db";
 import { sessions, users } from "@/lib/db/schema/auth";
 import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from "@/lib/errors";
 import { logger } from "@/lib/log";
@@ -14,13 +14,15 @@ import { sessionCookieName } from "./cookie-names";
 import { can, isRole, type Permission, type Role } from "./permissions";
 import { getRequestContext, type RequestContext } from "./request-context";
 import { evaluateSession, sessionEndsAt, shouldTouch, type SessionLimits } from "./session-policy";
+import { hashSessionToken } from "./session-token";
 
 /**
  * The one authentication and authorisation choke point for pages, actions and route handlers (STYLE 2–4).
  *
  * Trust boundary: the session cookie is an opaque bearer token; everything else (user, role, lifetime) is
  * read from the database on every request, so a revoked session, an expired one or a role change stored
- * at the last sign-in takes effect at once. Auth.js is used for the sign-in flow only (lib/auth/auth-js.ts);
+ * at the last sign-in takes effect at once. The database holds only the token's hash (./session-token.ts);
+ * the clear token exists only in the cookie and in this request's memory. Auth.js is used for the sign-in flow only (lib/auth/auth-js.ts);
  * reading sessions does not go through it.
  */
 
@@ -67,8 +69,18 @@ async function readSessionToken(): Promise<string | undefined> {
 /**
  * Looks a session token up and applies every rule: it exists, it is within both lifetimes, its user has a
  * role. A dead session row is deleted. Used by getSession() and by the Auth.js adapter, so both agree.
+ * Database errors leave here sanitised (message and SQLSTATE only): whoever logs them — Next.js included —
+ * never sees the bound parameters.
  */
 export async function loadValidSession(token: string, now = Date.now()): Promise<AppSession | null> {
+  try {
+    return await loadByHash(hashSessionToken(token), now);
+  } catch (err) {
+    throw sanitizeDbError(err);
+  }
+}
+
+async function loadByHash(tokenHash: string, now: number): Promise<AppSession | null> {
   const db = await getDb();
   const [row] = await db
     .select({
@@ -84,22 +96,20 @@ export async function loadValidSession(token: string, now = Date.now()): Promise
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(sessions.sessionToken, token))
+    .where(eq(sessions.sessionToken, tokenHash))
     .limit(1);
   if (!row) return null;
-
   const limits = sessionLimits();
   const state = evaluateSession(row, now, limits);
   if (state !== "live") {
-    await db.delete(sessions).where(eq(sessions.sessionToken, token));
+    await db.delete(sessions).where(eq(sessions.id, row.sessionId));
     return null;
   }
   if (!isRole(row.role)) return null;
-
   let lastActiveAt = row.lastActiveAt;
   if (shouldTouch(row, now, limits)) {
     lastActiveAt = new Date(now);
-    await db.update(sessions).set({ lastActiveAt }).where(eq(sessions.sessionToken, token));
+    await db.update(sessions).set({ lastActiveAt }).where(eq(sessions.id, row.sessionId));
   }
   return {
     user: {
@@ -158,7 +168,7 @@ export async function requirePermission(permission: Permission, target?: { type:
       details: { permission },
     });
   } catch (err) {
-    logger.error({ err: err instanceof Error ? err.message : String(err), permission }, "could not audit an access denial");
+    logger.error({ err, permission }, "could not audit an access denial");
   }
   throw new ForbiddenError();
 }
@@ -260,7 +270,11 @@ export async function endCurrentSession(): Promise<AppSession | null> {
   if (!token) return null;
   const session = await loadValidSession(token).catch(() => null);
   const db = await getDb();
-  await db.delete(sessions).where(eq(sessions.sessionToken, token));
+  try {
+    await db.delete(sessions).where(eq(sessions.sessionToken, hashSessionToken(token)));
+  } catch (err) {
+    throw sanitizeDbError(err);
+  }
   try {
     (await cookies()).set(currentSessionCookieName(), "", {
       path: "/",

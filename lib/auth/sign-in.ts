@@ -12,6 +12,7 @@ import { isRole } from "./permissions";
 import { getRequestContext } from "./request-context";
 import { resolveRole } from "./role-mapping";
 import { loadValidSession } from "./session";
+import { hashSessionToken } from "./session-token";
 
 /**
  * The console's side of Auth.js sign-in: the adapter (on our Drizzle schema) and the signIn decision.
@@ -19,7 +20,11 @@ import { loadValidSession } from "./session";
  */
 
 export const OIDC_PROVIDER_ID = "oidc";
-/** Adapter with the console's rules: no OAuth tokens at rest, audited session creation, shared validity checks. */
+/**
+ * Adapter with the console's rules: no OAuth tokens at rest, audited session creation, shared validity checks,
+ * and session tokens stored only as their hash. Auth.js hands every session method the clear token (the
+ * cookie value) and expects it back on the session objects it is given; only the database side is hashed.
+ */
 export function consoleAdapter(db: Db): Adapter {
   const base = DrizzleAdapter(db, { usersTable: users, accountsTable: accounts, sessionsTable: sessions });
   return {
@@ -54,10 +59,18 @@ export function consoleAdapter(db: Db): Adapter {
         async (tx) => {
           const [row] = await tx
             .insert(sessions)
-            .values({ ...data, id, ipAddress: ctx.ip, userAgent: ctx.userAgent })
-            .returning({ sessionToken: sessions.sessionToken, userId: sessions.userId, expires: sessions.expires });
+            .values({
+              sessionToken: hashSessionToken(data.sessionToken),
+              userId: data.userId,
+              expires: data.expires,
+              id,
+              ipAddress: ctx.ip,
+              userAgent: ctx.userAgent,
+            })
+            .returning({ userId: sessions.userId, expires: sessions.expires });
           if (!row) throw new Error("session insert returned nothing");
-          return row;
+          // Auth.js sets the cookie from this value: the clear token, which the database never saw.
+          return { sessionToken: data.sessionToken, ...row };
         },
         { auditFailure: false },
       );
@@ -65,7 +78,15 @@ export function consoleAdapter(db: Db): Adapter {
     async getSessionAndUser(sessionToken) {
       const valid = await loadValidSession(sessionToken);
       if (!valid) return null;
-      return base.getSessionAndUser!(sessionToken);
+      const found = await base.getSessionAndUser!(hashSessionToken(sessionToken));
+      return found && { user: found.user, session: { sessionToken, userId: found.session.userId, expires: found.session.expires } };
+    },
+    async updateSession(data) {
+      const updated = await base.updateSession!({ ...data, sessionToken: hashSessionToken(data.sessionToken) });
+      return updated && { sessionToken: data.sessionToken, userId: updated.userId, expires: updated.expires };
+    },
+    async deleteSession(sessionToken) {
+      await db.delete(sessions).where(eq(sessions.sessionToken, hashSessionToken(sessionToken)));
     },
   };
 }

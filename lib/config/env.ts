@@ -1,5 +1,6 @@
 import "server-only";
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { z } from "zod";
 
 /**
@@ -83,6 +84,26 @@ const mapping = <T extends string>(values: readonly T[] | null, fallback: Record
       return out;
     });
 
+/** Comma-separated IPs or CIDR ranges (IPv4, IPv6) of the reverse proxies in front of the app (lib/auth/client-ip.ts). */
+const trustedProxies = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    const out: { address: string; prefix: number; family: "ipv4" | "ipv6" }[] = [];
+    for (const item of (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+      const [address = "", bits, ...rest] = item.split("/");
+      const v = isIP(address);
+      const max = v === 4 ? 32 : 128;
+      const prefix = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
+      if (v === 0 || address.includes("%") || rest.length > 0 || !(prefix >= 0 && prefix <= max)) {
+        ctx.addIssue({ code: "custom", message: `"${item}" is not an IP address or CIDR range` });
+        return z.NEVER;
+      }
+      out.push({ address, prefix, family: v === 4 ? "ipv4" : "ipv6" });
+    }
+    return out;
+  });
+
 /** Groups the embedded IdP's demo accounts carry; production must configure its own mapping. */
 export const DEMO_ROLE_MAPPING: Record<string, RoleName> = {
   "keyshare-admins": "admin",
@@ -123,6 +144,7 @@ const envSchema = z.object({
   CAMPAIGN_WORKER_CONCURRENCY: positiveInt(1).pipe(z.number().max(32, "must be at most 32")),
   CAMPAIGN_FAILURE_BUDGET: positiveInt(20),
   CAMPAIGN_LEASE_SECONDS: positiveInt(60),
+  TRUSTED_PROXIES: trustedProxies,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   // Background jobs (lib/jobs): whether web instances run them too (embedded mode always does), and how long
   // a stopping process waits for a running job.
@@ -277,6 +299,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisSyncIntervalSeconds: e.REDIS_SYNC_INTERVAL_SECONDS,
     logLevel: e.LOG_LEVEL,
     jobs: { runInWeb: e.KEYSHARE_RUN_JOBS_IN_WEB, shutdownTimeoutMs: e.WORKER_SHUTDOWN_TIMEOUT_MS },
+    /** Empty: client addresses are not recorded (lib/auth/client-ip.ts). */
+    trustedProxies: e.TRUSTED_PROXIES,
   };
 }
 

@@ -29,11 +29,8 @@ async function probe(check: () => Promise<boolean>): Promise<ComponentStatus> {
   }
 }
 
-/**
- * Liveness of the three things the console cannot work without. The answer is deliberately coarse
- * (ok/down, no error texts, versions or addresses): it is served without a session to load balancers.
- */
-export async function checkHealth(): Promise<HealthReport> {
+/** One probe of the three components, uncached. */
+export async function probeHealth(): Promise<HealthReport> {
   const { auth } = getConfig();
   const [db, vault, idp] = await Promise.all([
     probe(async () => {
@@ -54,3 +51,35 @@ export async function checkHealth(): Promise<HealthReport> {
   ]);
   return { status: db === "ok" && vault === "ok" && idp === "ok" ? "ok" : "degraded", db, vault, idp };
 }
+
+/** How long an answer is reused. Short enough for a load balancer to notice an outage within seconds. */
+export const HEALTH_CACHE_MS = 5_000;
+
+/**
+ * `check` with its answer shared: concurrent callers wait for one probe in flight, and later callers reuse
+ * the answer for `ttlMs` after it arrived. Without this, every anonymous request to /api/health would make
+ * a database query, a Vault request and an IdP request.
+ */
+export function cachedCheck<T>(check: () => Promise<T>, ttlMs: number, now: () => number = () => Date.now()): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  let last: { at: number; value: T } | undefined;
+  return () => {
+    if (last && now() - last.at < ttlMs) return Promise.resolve(last.value);
+    inFlight ??= check()
+      .then((value) => {
+        last = { at: now(), value };
+        return value;
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
+  };
+}
+
+/**
+ * Liveness of the three things the console cannot work without. The answer is deliberately coarse
+ * (ok/down, no error texts, versions or addresses): it is served without a session to load balancers.
+ * Probed at most once per HEALTH_CACHE_MS per process.
+ */
+export const checkHealth: () => Promise<HealthReport> = cachedCheck(probeHealth, HEALTH_CACHE_MS);

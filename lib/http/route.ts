@@ -22,7 +22,7 @@ export function jsonRoute<Ctx>(
     } catch (err) {
       const errorId = randomUUID();
       const pub = toPublicError(err);
-      if (pub.status >= 500) logger.error({ errorId, err: err instanceof Error ? err.message : String(err) }, "route failed");
+      if (pub.status >= 500) logger.error({ errorId, err }, "route failed");
       return NextResponse.json(
         { error: pub.message, ...(pub.status >= 500 ? { errorId } : {}) },
         { status: pub.status, headers: { "Cache-Control": "no-store" } },

@@ -47,7 +47,7 @@ function stateOf(err: unknown): VaultState {
     logger.warn({ deadlineMs: DEADLINE_MS }, "keys: Vault did not answer in time");
     return { available: false, message: `${UNAVAILABLE} (no answer within ${DEADLINE_MS / 1000} s)` };
   }
-  logger.error({ err: err instanceof Error ? err.message : String(err) }, "keys: unexpected error reading Vault");
+  logger.error({ err }, "keys: unexpected error reading Vault");
   return { available: false, message: UNAVAILABLE };
 }
 

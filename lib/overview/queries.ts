@@ -134,7 +134,7 @@ export async function recordDailySnapshot(db: Db, summaries: readonly KeySummary
     snapshotDay.set(db, day);
   } catch (err) {
     // The trend is a nicety: a failed write must not take the Overview down.
-    logger.warn({ err: err instanceof Error ? err.message : String(err) }, "overview: daily snapshot not written");
+    logger.warn({ err }, "overview: daily snapshot not written");
   }
 }
 

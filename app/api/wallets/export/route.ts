@@ -29,7 +29,7 @@ export async function GET(req: Request): Promise<Response> {
   } catch (err) {
     const pub = toPublicError(err);
     const errorId = randomUUID();
-    if (pub.status >= 500) logger.error({ errorId, err: err instanceof Error ? err.message : String(err) }, "wallet export failed");
+    if (pub.status >= 500) logger.error({ errorId, err }, "wallet export failed");
     return NextResponse.json({ error: pub.message, ...(pub.status >= 500 ? { errorId } : {}) }, { status: pub.status, headers: { "Cache-Control": "no-store" } });
   }
 }
