@@ -141,7 +141,7 @@ export function WalletDetail({ d }: { d: WalletDetailDto }) {
         <Card withBorder data-testid="wallet-audit-card">
           <Group justify="space-between">
             <Title order={4}>Audit events</Title>
-            <Link href={walletAuditHref(d.walletId)} data-testid="wallet-audit-link">
+            <Link href={walletAuditHref(d.walletId)} prefetch={false} data-testid="wallet-audit-link">
               All events for this wallet →
             </Link>
           </Group>
