@@ -5,11 +5,11 @@ import { OUTCOME_COLORS, actorLabel } from "./audit-table";
 
 function Field({ label, value, testId, mono }: { label: string; value: string | number | null; testId?: string; mono?: boolean }) {
   return (
-    <Text size="sm" data-testid={testId}>
+    <Text size="sm">
       <Text span c="dimmed" inherit>
         {label}:{" "}
       </Text>
-      <Text span inherit ff={mono ? "monospace" : undefined} style={{ wordBreak: "break-all" }}>
+      <Text span inherit ff={mono ? "monospace" : undefined} style={{ wordBreak: "break-all" }} data-testid={testId}>
         {value === null || value === "" ? "—" : String(value)}
       </Text>
     </Text>
