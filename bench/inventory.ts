@@ -361,10 +361,10 @@ async function main() {
 
     // Wallet detail (properties, records, flags, audit events).
     for (const [caseName, walletId] of [["detail", evm!.w], ["detail_no_share", noShare!.w]] as const) {
-      const dbT = stats(await time(() => queries.getWalletDetail(db, walletId, ctx), RUNS));
+      const dbT = stats(await time(() => queries.getWalletDetail(db, walletId, ctx, { role: "auditor" }), RUNS));
       const renderT = stats(
         await time(async () => {
-          const d = await queries.getWalletDetail(db, walletId, ctx);
+          const d = await queries.getWalletDetail(db, walletId, ctx, { role: "auditor" });
           renderToString(createElement(MantineProvider, null, createElement(WalletDetail, { d })));
         }, RUNS),
       );

@@ -31,7 +31,8 @@ function versionState(v: KeyVersionDto) {
   return <Badge color="gray" size="sm" variant="light">old</Badge>;
 }
 
-export function KeyDetail({ initial }: { initial: KeyDetailDto }) {
+/** `auditHref`: the key's events in the Audit page, for roles that may read the trail (null otherwise). */
+export function KeyDetail({ initial, auditHref = null }: { initial: KeyDetailDto; auditHref?: string | null }) {
   const name = initial.key.name;
   const { data } = useQuery({
     queryKey: keysQueryKeys.detail(name),
@@ -48,9 +49,16 @@ export function KeyDetail({ initial }: { initial: KeyDetailDto }) {
         <Title order={2} data-testid="key-name">
           {k.name}
         </Title>
-        <Anchor component={Link} href="/keys">
-          All keys
-        </Anchor>
+        <Group gap="md">
+          {auditHref ? (
+            <Anchor component={Link} href={auditHref} prefetch={false} data-testid="key-audit-link">
+              Audit events
+            </Anchor>
+          ) : null}
+          <Anchor component={Link} href="/keys">
+            All keys
+          </Anchor>
+        </Group>
       </Group>
       {!data.vault.available ? <VaultDownBanner message={data.vault.message} /> : null}
       {k.inVault === false ? (

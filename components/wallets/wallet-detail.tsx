@@ -18,9 +18,13 @@ import {
   Title,
 } from "@mantine/core";
 import type { WalletDetailDto } from "@/lib/inventory/types";
+import { walletAuditHref } from "@/components/audit/links";
 import { BACKUP_COLORS, BACKUP_LABELS, INTEGRITY_FLAG_TEXT, formatAgeDays, formatDateTime } from "./format";
 
-/** Wallet detail (server-rendered from the DTO): properties, backup posture, share records, flags, audit. */
+/**
+ * Wallet detail (server-rendered from the DTO): properties, backup posture, share records, flags, and — for
+ * roles that may read the audit trail (the loader leaves `auditEvents` null otherwise) — its audit events.
+ */
 export function WalletDetail({ d }: { d: WalletDetailDto }) {
   return (
     <Stack data-testid="wallet-detail">
@@ -133,42 +137,49 @@ export function WalletDetail({ d }: { d: WalletDetailDto }) {
         )}
       </Card>
 
-      <Card withBorder>
-        <Title order={4}>Audit events</Title>
-        {d.auditEvents.length === 0 ? (
-          <Text c="dimmed" data-testid="wallet-no-audit">
-            No audit events name this wallet.
-          </Text>
-        ) : (
-          <Table data-testid="wallet-audit" fz="sm">
-            <TableThead>
-              <TableTr>
-                <TableTh>#</TableTh>
-                <TableTh>Time</TableTh>
-                <TableTh>Action</TableTh>
-                <TableTh>Outcome</TableTh>
-                <TableTh>Actor</TableTh>
-                <TableTh>Target</TableTh>
-              </TableTr>
-            </TableThead>
-            <TableTbody>
-              {d.auditEvents.map((e) => (
-                <TableTr key={e.seq}>
-                  <TableTd>{e.seq}</TableTd>
-                  <TableTd>{formatDateTime(e.occurredAt)}</TableTd>
-                  <TableTd>{e.action}</TableTd>
-                  <TableTd>{e.outcome}</TableTd>
-                  <TableTd>{e.actor}</TableTd>
-                  <TableTd>
-                    {e.targetType}
-                    {e.targetId ? `: ${e.targetId}` : ""}
-                  </TableTd>
+      {d.auditEvents !== null ? (
+        <Card withBorder data-testid="wallet-audit-card">
+          <Group justify="space-between">
+            <Title order={4}>Audit events</Title>
+            <Link href={walletAuditHref(d.walletId)} prefetch={false} data-testid="wallet-audit-link">
+              All events for this wallet →
+            </Link>
+          </Group>
+          {d.auditEvents.length === 0 ? (
+            <Text c="dimmed" data-testid="wallet-no-audit">
+              No audit events name this wallet.
+            </Text>
+          ) : (
+            <Table data-testid="wallet-audit" fz="sm">
+              <TableThead>
+                <TableTr>
+                  <TableTh>#</TableTh>
+                  <TableTh>Time</TableTh>
+                  <TableTh>Action</TableTh>
+                  <TableTh>Outcome</TableTh>
+                  <TableTh>Actor</TableTh>
+                  <TableTh>Target</TableTh>
                 </TableTr>
-              ))}
-            </TableTbody>
-          </Table>
-        )}
-      </Card>
+              </TableThead>
+              <TableTbody>
+                {d.auditEvents.map((e) => (
+                  <TableTr key={e.seq}>
+                    <TableTd>{e.seq}</TableTd>
+                    <TableTd>{formatDateTime(e.occurredAt)}</TableTd>
+                    <TableTd>{e.action}</TableTd>
+                    <TableTd>{e.outcome}</TableTd>
+                    <TableTd>{e.actor}</TableTd>
+                    <TableTd>
+                      {e.targetType}
+                      {e.targetId ? `: ${e.targetId}` : ""}
+                    </TableTd>
+                  </TableTr>
+                ))}
+              </TableTbody>
+            </Table>
+          )}
+        </Card>
+      ) : null}
     </Stack>
   );
 }

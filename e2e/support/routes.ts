@@ -57,6 +57,8 @@ export interface MarkerValues {
 /** Candidate values for a dynamic segment, by its name; anything unknown gets every marker identifier. */
 function candidates(param: string, m: MarkerValues): string[] {
   const p = param.toLowerCase();
+  // Audit event ids are 1, 2, 3… (identity column); the first ones exist once the demo data is seeded.
+  if (/^(audit)?event/.test(p)) return ["1", "2", "3"];
   if (/address/.test(p)) return m.addresses;
   if (/version/.test(p)) return [...new Set(m.keyVersions.map(String))];
   if (/share|record/.test(p)) return m.shareIds;

@@ -29,6 +29,7 @@ const ctx: InventoryContext = {
 };
 
 const q = (p: Record<string, string> = {}): InventoryQuery => parseInventoryParams(p);
+const auditor = { role: "auditor" };
 
 function ts(d: Date): string {
   return d.toISOString().replace("T", " ").replace("Z", "");
@@ -393,20 +394,30 @@ describe.each(testBackends())("wallet inventory on $name", (backend) => {
     const { recordAuditEvent } = await import("@/lib/audit");
     await recordAuditEvent(db, { actor: { type: "service", userId: "test" }, action: "campaign.rewrap.record", target: { type: "wallet", id: "w02" } });
     await recordAuditEvent(db, { actor: { type: "service", userId: "test" }, action: "other.thing", target: { type: "wallet", id: "w01" } });
-    const d = await getWalletDetail(db, "w02", ctx);
+    const d = await getWalletDetail(db, "w02", ctx, auditor);
     expect(d.properties).toHaveLength(1);
     expect(d.properties[0]).toMatchObject({ chainName: "EVM", passwordEncrypted: true, backedUpAnywhere: true });
     expect(d.shares).toHaveLength(1);
     expect(d.shares[0]).toMatchObject({ encryptionKeyId: "k-prod", keyVersion: 2, latestVersion: 3, behindLatest: true, layout: "envelope", environment: "prod" });
     expect(d.flags).toEqual(["behind-latest"]);
     expect(d.backupStatus).toBe("password_encrypted");
-    expect(d.auditEvents.map((e) => e.action)).toEqual(["campaign.rewrap.record"]);
+    expect(d.auditEvents?.map((e) => e.action)).toEqual(["campaign.rewrap.record"]);
     expect(JSON.stringify(d)).not.toMatch(/vault:v/);
 
-    expect((await getWalletDetail(db, "w08", ctx)).flags.sort()).toEqual(["cannot-sign", "two-of-two-unbacked"]);
-    expect((await getWalletDetail(db, "w09", ctx)).flags).toEqual(["share-without-properties"]);
-    expect((await getWalletDetail(db, "w04", ctx)).flags).toEqual(["stale-properties"]);
-    await expect(getWalletDetail(db, "nope", ctx)).rejects.toThrow(/No wallet/);
+    // The wallet's audit events (actors, e-mail addresses) only for roles that may read the audit trail.
+    await recordAuditEvent(db, { actor: { type: "user", userId: "u-1", email: "someone@example.test" }, action: "inventory.export", target: { type: "wallet", id: "w02" } });
+    expect((await getWalletDetail(db, "w02", ctx, auditor)).auditEvents?.map((e) => e.actor)).toContain("someone@example.test");
+    for (const role of ["viewer", "operator", "officer", "admin"]) {
+      const seen = await getWalletDetail(db, "w02", ctx, { role });
+      expect(seen.auditEvents, role).toBeNull();
+      expect(JSON.stringify(seen), role).not.toContain("someone@example.test");
+      expect(seen.shares, role).toHaveLength(1);
+    }
+
+    expect((await getWalletDetail(db, "w08", ctx, auditor)).flags.sort()).toEqual(["cannot-sign", "two-of-two-unbacked"]);
+    expect((await getWalletDetail(db, "w09", ctx, auditor)).flags).toEqual(["share-without-properties"]);
+    expect((await getWalletDetail(db, "w04", ctx, auditor)).flags).toEqual(["stale-properties"]);
+    await expect(getWalletDetail(db, "nope", ctx, auditor)).rejects.toThrow(/No wallet/);
   });
 
   it("flag=plaintext_in_cache lists the wallets whose cached WalletProperties carried plaintext shares", async () => {
@@ -419,8 +430,8 @@ describe.each(testBackends())("wallet inventory on $name", (backend) => {
       expect(rows.every((r) => r.flags.plaintextInCache)).toBe(true);
       expect((await allRows(db, q())).filter((r) => r.flags.plaintextInCache)).toHaveLength(2);
       expect((await allRows(db, q({ flag: "plaintext_in_cache", chain: "EVM", sort: "accessed" }))).map((r) => r.walletId).sort()).toEqual(["w01", "w08"]);
-      expect((await getWalletDetail(db, "w08", ctx)).flags).toContain("plaintext-in-cache");
-      expect((await getWalletDetail(db, "w08", ctx)).properties[0]).toMatchObject({ plaintextSharesInCache: true });
+      expect((await getWalletDetail(db, "w08", ctx, auditor)).flags).toContain("plaintext-in-cache");
+      expect((await getWalletDetail(db, "w08", ctx, auditor)).properties[0]).toMatchObject({ plaintextSharesInCache: true });
       // A share record arriving for a flagged wallet carries the flag too; incremental equals a rebuild.
       await insertShare(db, { wallet: "w08", addr: "0x0800000000000000000000000000000000000008", key: "k-prod", version: 3, created: NOW });
       expect(walletsOf(await allRows(db, q({ flag: "plaintext_in_cache" })))).toEqual(["w01", "w08"]);

@@ -5,6 +5,7 @@ import { auditEvents } from "@/lib/db/schema/audit";
 import { inventoryWallets } from "@/lib/db/schema/inventory";
 import { serverWalletKeyShares } from "@/lib/db/schema/key-shares";
 import { walletProperties } from "@/lib/db/schema/wallet-properties";
+import { can } from "@/lib/auth/permissions";
 import { NotFoundError, ServiceUnavailableError } from "@/lib/errors";
 import { cursorView, decodeCursor, encodeCursor } from "./cursor";
 import { usToIso } from "./iso";
@@ -357,7 +358,11 @@ export function backupStatusOf(p: Pick<WalletPropertiesDto, "hasBackupInfo" | "b
   return p.passwordEncrypted ? "password_encrypted" : "backed_up";
 }
 
-export async function getWalletDetail(db: DbOrTx, walletId: string, ctx: InventoryContext): Promise<WalletDetailDto> {
+/**
+ * A wallet's detail. The audit events naming it (actors, e-mail addresses, outcomes) are part of the audit
+ * trail: they are read and returned only for a role holding `audit:read`, otherwise `auditEvents` is null.
+ */
+export async function getWalletDetail(db: DbOrTx, walletId: string, ctx: InventoryContext, viewer: { role: string }): Promise<WalletDetailDto> {
   const props = await db.select(PROPERTIES_COLUMNS).from(w).where(eq(w.walletId, walletId)).orderBy(asc(w.accountAddress)).limit(MAX_DETAIL_RECORDS);
   const addresses = props.map((p) => p.accountAddress);
   const shareRows = await db
@@ -411,6 +416,20 @@ export async function getWalletDetail(db: DbOrTx, walletId: string, ctx: Invento
     if (x.behindLatest) flags.add("behind-latest");
   }
 
+  const auditEventsDto = can(viewer.role, "audit:read") ? await walletAuditEvents(db, walletId, addresses, shares) : null;
+
+  return {
+    walletId,
+    properties,
+    shares,
+    flags: [...flags],
+    backupStatus: backupStatusOf(properties[0]),
+    auditEvents: auditEventsDto,
+    vaultUnavailable: ctx.latestVersions === null,
+  };
+}
+
+async function walletAuditEvents(db: DbOrTx, walletId: string, addresses: string[], shares: ShareRecordDto[]): Promise<WalletAuditEventDto[]> {
   const targets: SQL[] = [
     and(eq(auditEvents.targetType, WALLET_AUDIT_TARGETS.wallet), eq(auditEvents.targetId, walletId))!,
     ...[...new Set([...addresses, ...shares.map((x) => x.accountAddress)])].map(
@@ -434,7 +453,7 @@ export async function getWalletDetail(db: DbOrTx, walletId: string, ctx: Invento
     .where(or(...targets))
     .orderBy(desc(auditEvents.occurredAt), desc(auditEvents.id))
     .limit(MAX_DETAIL_EVENTS);
-  const auditEventsDto: WalletAuditEventDto[] = events.map((e) => ({
+  return events.map((e) => ({
     seq: e.seq,
     occurredAt: e.occurredAt.toISOString(),
     action: e.action,
@@ -443,14 +462,4 @@ export async function getWalletDetail(db: DbOrTx, walletId: string, ctx: Invento
     targetType: e.targetType,
     targetId: e.targetId,
   }));
-
-  return {
-    walletId,
-    properties,
-    shares,
-    flags: [...flags],
-    backupStatus: backupStatusOf(properties[0]),
-    auditEvents: auditEventsDto,
-    vaultUnavailable: ctx.latestVersions === null,
-  };
 }

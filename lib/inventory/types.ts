@@ -114,7 +114,8 @@ export interface WalletDetailDto {
   shares: ShareRecordDto[];
   flags: WalletIntegrityFlag[];
   backupStatus: BackupStatus;
-  auditEvents: WalletAuditEventDto[];
+  /** The audit events naming this wallet; null when the viewer's role may not read the audit trail. */
+  auditEvents: WalletAuditEventDto[] | null;
   /** Vault could not be asked for latest versions (behind-latest unknown). */
   vaultUnavailable: boolean;
 }

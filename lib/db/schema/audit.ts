@@ -47,6 +47,9 @@ export const auditEvents = pgTable(
     index("audit_events_action_idx").on(t.action, t.occurredAt, t.id),
     index("audit_events_target_idx").on(t.targetType, t.targetId, t.occurredAt, t.id),
     index("audit_events_outcome_idx").on(t.outcome, t.occurredAt, t.id),
+    // Request-id searches (the Audit page): most events carry one, system events do not, so only those that do.
+    index("audit_events_request_id_idx").on(t.requestId, t.occurredAt, t.id).where(sql`${t.requestId} is not null`),
+    index("audit_events_vault_request_id_idx").on(t.vaultRequestId, t.occurredAt, t.id).where(sql`${t.vaultRequestId} is not null`),
   ],
 );
 

@@ -1,5 +1,6 @@
 import Link from "next/link";
 import { Alert, Stack, Title } from "@mantine/core";
+import { requireUser } from "@/lib/auth";
 import { DomainError } from "@/lib/errors";
 import { parseWalletId } from "@/lib/inventory/params";
 import { getWalletDetail } from "@/lib/inventory/queries";
@@ -13,13 +14,14 @@ export const dynamic = "force-dynamic";
 export default async function WalletDetailPage({ params }: { params: Promise<{ walletId: string }> }) {
   const denied = await denyUnless("inventory:read", "Wallet");
   if (denied) return denied;
+  const user = await requireUser();
   const { walletId } = await params;
   let detail: WalletDetailDto | null = null;
   let error: string | null = null;
   try {
     const id = parseWalletId(walletId);
     const { db, ctx } = await getInventoryDeps();
-    detail = await getWalletDetail(db, id, ctx);
+    detail = await getWalletDetail(db, id, ctx, user);
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
     error = err.message;

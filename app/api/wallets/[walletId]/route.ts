@@ -5,8 +5,8 @@ import { jsonRoute } from "@/lib/http/route";
 
 export const dynamic = "force-dynamic";
 
-export const GET = jsonRoute("inventory:read", async (_req, _user, ctx: { params: Promise<{ walletId: string }> }) => {
+export const GET = jsonRoute("inventory:read", async (_req, user, ctx: { params: Promise<{ walletId: string }> }) => {
   const walletId = parseWalletId((await ctx.params).walletId);
   const { db, ctx: inv } = await getInventoryDeps();
-  return getWalletDetail(db, walletId, inv);
+  return getWalletDetail(db, walletId, inv, user);
 });

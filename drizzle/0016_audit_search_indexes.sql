@@ -1,0 +1,2 @@
+CREATE INDEX "audit_events_request_id_idx" ON "audit_events" USING btree ("request_id","occurred_at","id") WHERE "audit_events"."request_id" is not null;--> statement-breakpoint
+CREATE INDEX "audit_events_vault_request_id_idx" ON "audit_events" USING btree ("vault_request_id","occurred_at","id") WHERE "audit_events"."vault_request_id" is not null;
