@@ -187,24 +187,32 @@ describe.skipIf(!pgUrl)("campaign torture test (PostgreSQL, worker processes)", 
           stats.accessUpdates += 1;
         }
         // Rewrite a direct-layout record with a new share (as a backend re-sharing a wallet would): one at
-        // random, and one inside a range a worker holds right now, so the write races a batch in flight.
-        const [inFlight] = rowsOf<{ id: string }>(
+        // random, and one inside a range a worker holds right now — picked and written in one statement, so
+        // the write lands between that batch's claim and its write-back.
+        const victim = all[Math.floor(Math.random() * all.length)]!;
+        const [row] = rowsOf<{ ct: string }>(await db.execute(sql`select convert_from(encrypted_key_shares, 'UTF8') as ct from server_wallet_key_shares where id = ${victim}`));
+        const [p1, p2] = [randomBytes(48), randomBytes(48)];
+        const [ct1, ct2] = await withRetry(() => encryptMany(ep, KEY, [{ plaintext: p1 }, { plaintext: p2 }]));
+        if (row?.ct.startsWith("vault:")) {
+          await db.execute(sql`update server_wallet_key_shares set encrypted_key_shares = convert_to(${ct1!}, 'UTF8') where id = ${victim}`);
+          expected.set(victim, { plaintext: p1, walletId: expected.get(victim)!.walletId });
+          stats.rewritten += 1;
+        }
+        const [hit] = rowsOf<{ id: string }>(
           await db.execute(sql`
-            select s.id from rewrap_leases l
-            join server_wallet_key_shares s on s.encryption_key_id = ${KEY}
-              and (s.key_version, s.id) between (l.lo_version, l.lo_id) and (l.hi_version, l.hi_id)
-            where l.expires_at > now() and s.key_version < 3
-            order by random() limit 1`),
+            update server_wallet_key_shares set encrypted_key_shares = convert_to(${ct2!}, 'UTF8')
+            where id = (
+              select s.id from rewrap_leases l
+              join server_wallet_key_shares s on s.encryption_key_id = ${KEY}
+                and (s.key_version, s.id) between (l.lo_version, l.lo_id) and (l.hi_version, l.hi_id)
+              where l.expires_at > now() and s.key_version < 3
+                and substring(s.encrypted_key_shares from 1 for 6) = convert_to('vault:', 'UTF8')
+              order by random() limit 1)
+            returning id`),
         );
-        for (const victim of [all[Math.floor(Math.random() * all.length)]!, ...(inFlight ? [inFlight.id] : [])]) {
-          const [row] = rowsOf<{ ct: string }>(await db.execute(sql`select convert_from(encrypted_key_shares, 'UTF8') as ct from server_wallet_key_shares where id = ${victim}`));
-          if (row?.ct.startsWith("vault:")) {
-            const plaintext = randomBytes(48);
-            const [ct] = await withRetry(() => encryptMany(ep, KEY, [{ plaintext }]));
-            await db.execute(sql`update server_wallet_key_shares set encrypted_key_shares = convert_to(${ct!}, 'UTF8') where id = ${victim}`);
-            expected.set(victim, { plaintext, walletId: expected.get(victim)!.walletId });
-            stats.rewritten += 1;
-          }
+        if (hit) {
+          expected.set(hit.id, { plaintext: p2, walletId: expected.get(hit.id)!.walletId });
+          stats.rewritten += 1;
         }
         await sleep(150);
       }
