@@ -46,7 +46,7 @@ export function ActiveSessions({ sessions }: { sessions: ActiveSessionDto[] }) {
           {sessions
             .filter((s) => !revoked.has(s.id))
             .map((s) => (
-              <Table.Tr key={s.id} data-testid="session-row" data-email={s.userEmail}>
+              <Table.Tr key={s.id} data-testid="session-row" data-email={s.userEmail} data-session-id={s.id}>
                 <Table.Td>
                   {s.userName} <Text span size="xs" c="dimmed">{s.userEmail}</Text>{" "}
                   {s.current ? <Badge size="xs">this session</Badge> : null}
