@@ -72,7 +72,11 @@ function fieldErrorsOf(error: z.ZodError): Record<string, string[]> {
   return out;
 }
 
-/** The page the request came from (same-origin path only), so a re-authentication can return there. */
+/**
+ * The page the request came from, when the Referer says (the console's own `Referrer-Policy: no-referrer` means
+ * browsers usually do not): only a fallback, client components use `followReauth`, which returns to the page
+ * they are on. /reauth re-checks the path either way.
+ */
 async function refererPath(): Promise<string> {
   try {
     const referer = (await headers()).get("referer");
