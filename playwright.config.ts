@@ -1,4 +1,5 @@
 import { defineConfig, devices } from "@playwright/test";
+import { E2E_FRESH_SIGN_IN_MAX_AGE_SECONDS } from "./e2e/support/fresh-sign-in";
 
 /**
  * End-to-end tests drive the real console in embedded mode (`npm start`: PGlite, dev Transit server, demo
@@ -8,6 +9,7 @@ import { defineConfig, devices } from "@playwright/test";
 const APP_PORT = Number(process.env.E2E_APP_PORT ?? 3100);
 const IDP_PORT = Number(process.env.E2E_IDP_PORT ?? 3101);
 const baseURL = `http://localhost:${APP_PORT}`;
+
 
 export default defineConfig({
   testDir: "./e2e",
@@ -60,6 +62,7 @@ export default defineConfig({
       // e2e/leak.spec.ts: marker wallets with known share material, and the server log it scans.
       KEYSHARE_SEED_MARKERS: `${process.env.E2E_DATA_DIR ?? ".data-e2e"}/markers.json`,
       KEYSHARE_LOG_FILE: `${process.env.E2E_DATA_DIR ?? ".data-e2e"}/server.log`,
+      FRESH_SIGN_IN_MAX_AGE_SECONDS: String(E2E_FRESH_SIGN_IN_MAX_AGE_SECONDS),
     },
   },
 });

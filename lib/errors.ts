@@ -22,6 +22,14 @@ export class UnauthorizedError extends DomainError {
     super(message);
   }
 }
+/** The action needs a recent IdP sign-in (DESIGN §4) and the session's is older or unknown. */
+export class FreshSignInRequiredError extends DomainError {
+  override name = "FreshSignInRequiredError";
+  override readonly status = 401;
+  constructor(message = "Confirm it is you: sign in again to continue.") {
+    super(message);
+  }
+}
 export class ForbiddenError extends DomainError {
   override name = "ForbiddenError";
   override readonly status = 403;

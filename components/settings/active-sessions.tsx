@@ -3,7 +3,8 @@
 import { useState, useTransition } from "react";
 import { Alert, Badge, Button, Card, Table, Text, Title } from "@mantine/core";
 import type { ActiveSessionDto } from "@/lib/auth";
-import { revokeSessionAction } from "@/lib/auth/actions";
+import { followReauth } from "@/lib/auth/reauth-client";
+import { revokeSessionAction } from "@/app/(console)/settings/actions";
 
 export function ActiveSessions({ sessions }: { sessions: ActiveSessionDto[] }) {
   const [pending, startTransition] = useTransition();
@@ -15,14 +16,15 @@ export function ActiveSessions({ sessions }: { sessions: ActiveSessionDto[] }) {
       setError(null);
       const result = await revokeSessionAction({ sessionId });
       if (result.ok) setRevoked((prev) => new Set(prev).add(sessionId));
-      else setError(result.error);
+      else if (!followReauth(result)) setError(result.error);
     });
 
   return (
     <Card withBorder>
       <Title order={4}>Active sessions</Title>
       <Text size="sm" c="dimmed">
-        Revoking ends a session on the server at once; the person must sign in again.
+        Revoking ends a session on the server at once; the person must sign in again. It asks you to confirm your
+        own sign-in first when that was more than a few minutes ago.
       </Text>
       {error ? (
         <Alert color="red" data-testid="session-revoke-error">
@@ -44,7 +46,7 @@ export function ActiveSessions({ sessions }: { sessions: ActiveSessionDto[] }) {
           {sessions
             .filter((s) => !revoked.has(s.id))
             .map((s) => (
-              <Table.Tr key={s.id} data-testid="session-row" data-email={s.userEmail}>
+              <Table.Tr key={s.id} data-testid="session-row" data-email={s.userEmail} data-session-id={s.id}>
                 <Table.Td>
                   {s.userName} <Text span size="xs" c="dimmed">{s.userEmail}</Text>{" "}
                   {s.current ? <Badge size="xs">this session</Badge> : null}

@@ -22,13 +22,19 @@ const COOKIE = "authjs.session-token";
 const state = vi.hoisted(() => {
   // Auth.js logs a warning per failed callback; the flood below would print thousands.
   process.env.LOG_LEVEL = "error";
-  return { db: undefined as unknown, headers: new Headers() };
+  return { db: undefined as unknown, headers: new Headers(), cookieJar: undefined as undefined | Map<string, string> };
 });
 
 vi.mock("next/headers", () => ({
   headers: async () => state.headers,
+  // Only the /reauth handler (Auth.js's server-side signIn) uses the request's cookie store; it gets the jar.
   cookies: async () => {
-    throw new Error("not in a request scope");
+    const jar = state.cookieJar;
+    if (!jar) throw new Error("not in a request scope");
+    return {
+      get: (name: string) => (jar.has(name) ? { name, value: jar.get(name)! } : undefined),
+      set: (name: string, value: string) => void (value ? jar.set(name, value) : jar.delete(name)),
+    };
   },
 }));
 vi.mock("@/lib/db", async (importOriginal) => ({
@@ -97,9 +103,8 @@ async function followIdp(res: Response, jar: Jar): Promise<Response> {
 }
 
 /** The browser's whole sign-in; returns the app's cookie jar (holding the session cookie). */
-async function signIn(username: string): Promise<Jar> {
+async function signIn(username: string, idpJar = new Jar()): Promise<Jar> {
   const jar = new Jar();
-  const idpJar = new Jar();
   const csrf = (await (await app("GET", "/api/auth/csrf", jar)).json()) as { csrfToken: string };
   const start = await app("POST", "/api/auth/signin/oidc", jar, { form: { csrfToken: csrf.csrfToken, callbackUrl: "/" } });
   expect(start.status).toBe(302);
@@ -174,6 +179,74 @@ describe("sign-in through Auth.js and the dev IdP", () => {
     await app("POST", "/api/auth/signout", jar, { form: { csrfToken: csrf.csrfToken } });
     expect(await t.db.select().from(sessions).where(eq(sessions.id, row!.id))).toEqual([]);
     expect(await loadValidSession(token!)).toBeNull();
+  });
+});
+
+describe("re-authentication (/reauth)", () => {
+  it("asks the IdP for a new password login inside its live session, then replaces the session with one whose auth_time is fresh", async () => {
+    const { startReauthentication } = await import("./reauth");
+    const idpJar = new Jar();
+    const jar = await signIn("admin", idpJar);
+    const oldToken = jar.cookies.get(COOKIE)!;
+    const [old] = await t.db.select().from(sessions).where(eq(sessions.sessionToken, createHash("sha256").update(oldToken).digest("hex")));
+    expect(old!.authTime).toBeInstanceOf(Date);
+    expect(Math.abs(old!.authTime!.getTime() - Date.now())).toBeLessThan(10_000);
+    await new Promise((r) => setTimeout(r, 1100));
+
+    // GET /reauth?callbackUrl=… as the browser sends it; the state, PKCE and nonce cookies land in its jar.
+    state.headers = new Headers({ cookie: jar.header(), "user-agent": "flow-test-browser", "x-forwarded-for": "198.51.100.9, 10.9.8.7" });
+    state.cookieJar = jar.cookies;
+    let start: Response;
+    try {
+      start = await startReauthentication(new NextRequest(`${APP}/reauth?callbackUrl=${encodeURIComponent("/settings?x=1")}`, { headers: state.headers }));
+    } finally {
+      state.cookieJar = undefined;
+    }
+    expect(start.status).toBe(303);
+    const authorize = new URL(start.headers.get("location")!);
+    expect(authorize.href.startsWith(idp.issuer)).toBe(true);
+    expect(authorize.searchParams.get("prompt")).toBe("login");
+    expect(authorize.searchParams.get("max_age")).toBe("0");
+
+    // The IdP still has a session for admin, yet shows the password form.
+    const interaction = await followIdp(await idpFetch(authorize.href, idpJar), idpJar);
+    const interactionUrl = new URL(interaction.headers.get("location") ?? interaction.url, idp.issuer).toString();
+    const form = await idpFetch(interactionUrl, idpJar);
+    expect(form.status).toBe(200);
+    expect(await form.text()).toContain('data-testid="idp-password"');
+    const back = await followIdp(await idpFetch(`${interactionUrl}/login`, idpJar, { username: "admin", password: DEMO_PASSWORD }), idpJar);
+    const callback = new URL(back.headers.get("location")!);
+    const done = await app("GET", `${callback.pathname}${callback.search}`, jar);
+    expect(done.status).toBe(302);
+    expect(new URL(done.headers.get("location")!, APP).pathname + new URL(done.headers.get("location")!, APP).search).toBe("/settings?x=1");
+
+    // A new cookie and row; the old one is gone; the new auth_time is the new login's.
+    const newToken = jar.cookies.get(COOKIE)!;
+    expect(newToken).toBeTruthy();
+    expect(newToken).not.toBe(oldToken);
+    expect(await loadValidSession(oldToken)).toBeNull();
+    expect(await t.db.select().from(sessions).where(eq(sessions.id, old!.id))).toEqual([]);
+    const fresh = await loadValidSession(newToken);
+    expect(fresh?.user.role).toBe("admin");
+    expect(fresh!.authTime!.getTime()).toBeGreaterThan(old!.authTime!.getTime());
+    const [login] = await t.db.select().from(auditEvents).where(eq(auditEvents.targetId, fresh!.user.sessionId));
+    expect(login).toMatchObject({ action: "auth.login", outcome: "success" });
+    expect(login!.details).toMatchObject({ replacesSession: old!.id });
+  });
+
+  it("without a session it is an ordinary sign-in, and an outside callbackUrl is dropped", async () => {
+    const { startReauthentication } = await import("./reauth");
+    state.headers = new Headers();
+    state.cookieJar = new Map();
+    try {
+      const res = await startReauthentication(new NextRequest(`${APP}/reauth?callbackUrl=${encodeURIComponent("https://evil.example/x")}`));
+      expect(res.status).toBe(303);
+      const to = new URL(res.headers.get("location")!);
+      expect(to.pathname).toBe("/login");
+      expect(to.searchParams.get("callbackUrl")).toBe("/");
+    } finally {
+      state.cookieJar = undefined;
+    }
   });
 });
 

@@ -1,17 +1,16 @@
 import { createHash } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { z } from "zod";
 import { createTestPglite, type TestDb } from "@/lib/db/testing";
 import { accounts, sessions, users } from "@/lib/db/schema/auth";
 import { auditEvents } from "@/lib/db/schema/audit";
 import { DEMO_ROLE_MAPPING } from "@/lib/config/env";
-import { ForbiddenError, NotFoundError, UnauthorizedError } from "@/lib/errors";
+import { ForbiddenError, UnauthorizedError } from "@/lib/errors";
 
 /**
  * lib/auth against a real (PGlite) database: the audited login path Auth.js drives (signIn callback →
  * createUser/linkAccount → createSession), session validity rules, denials, revocation and the action
- * wrapper. Next's request APIs are replaced by a cookie jar and fixed headers.
+ * revocation action. Next's request APIs are replaced by a cookie jar and fixed headers.
  */
 
 const state = vi.hoisted(() => {
@@ -37,8 +36,9 @@ vi.mock("@/lib/db", async (importOriginal) => ({
 }));
 
 const { authorizeSignIn, consoleAdapter, OIDC_PROVIDER_ID } = await import("./sign-in");
-const { getSession, requirePermission, listActiveSessions, revokeSession, loadValidSession } = await import("./session");
-const { authedAction } = await import("./action");
+const { getSession, requirePermission, listActiveSessions, loadValidSession } = await import("./session");
+const { runInSignInScope } = await import("./sign-in-scope");
+const { revokeSessionAction } = await import("@/app/(console)/settings/actions");
 const { hashSessionToken } = await import("./session-token");
 /** The row of a cookie value: the table holds only its hash. */
 const byToken = (token: string) => eq(sessions.sessionToken, hashSessionToken(token));
@@ -51,10 +51,17 @@ async function auditRows(action: string) {
   return t.db.select().from(auditEvents).where(eq(auditEvents.action, action));
 }
 
-/** What Auth.js does for an OIDC login, in its order. Returns the session token or the redirect. */
-async function login(sub: string, groups: unknown, token = `tok-${sub}-${Math.random()}`): Promise<{ token?: string; redirect?: string }> {
+/**
+ * What Auth.js does for an OIDC login, in its order, inside the callback's sign-in scope (the id_token says the
+ * user authenticated now). Returns the session token or the redirect.
+ */
+function login(sub: string, groups: unknown, token = `tok-${sub}-${Math.random()}`): Promise<{ token?: string; redirect?: string }> {
+  return runInSignInScope(null, () => loginSteps(sub, groups, token));
+}
+
+async function loginSteps(sub: string, groups: unknown, token: string): Promise<{ token?: string; redirect?: string }> {
   const adapter = consoleAdapter(t.db);
-  const profile = { sub, email: `${sub}@keyshare.example`, name: sub.toUpperCase(), groups } as never;
+  const profile = { sub, email: `${sub}@keyshare.example`, name: sub.toUpperCase(), groups, auth_time: Math.floor(Date.now() / 1000) } as never;
   const account = { provider: OIDC_PROVIDER_ID, providerAccountId: sub };
   const allowed = await authorizeSignIn(t.db, AUTH, account, profile);
   if (allowed !== true) return { redirect: allowed === false ? "denied" : allowed };
@@ -180,6 +187,30 @@ describe("login", () => {
   });
 });
 
+describe("sign-in time (auth_time)", () => {
+  it("the session row keeps the id_token's auth_time; without one (outside a callback) it stays null", async () => {
+    const before = Date.now();
+    const { token } = await login("authtime", ["keyshare-viewers"]);
+    const [row] = await t.db.select({ authTime: sessions.authTime }).from(sessions).where(byToken(token!));
+    expect(row!.authTime!.getTime()).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+    expect(row!.authTime!.getTime()).toBeLessThanOrEqual(Date.now());
+
+    const other = await loginSteps("authtime", ["keyshare-viewers"], `tok-${Math.random()}`);
+    const [bare] = await t.db.select({ authTime: sessions.authTime }).from(sessions).where(byToken(other.token!));
+    expect(bare!.authTime).toBeNull();
+  });
+
+  it("a sign-in inside a callback replaces the browser's current session, in the audited transaction", async () => {
+    const first = await login("replaced", ["keyshare-viewers"]);
+    const [old] = await t.db.select({ id: sessions.id }).from(sessions).where(byToken(first.token!));
+    const second = await runInSignInScope(first.token, () => loginSteps("replaced", ["keyshare-viewers"], `tok-${Math.random()}`));
+    expect(await t.db.select().from(sessions).where(byToken(first.token!))).toEqual([]);
+    const [now] = await t.db.select({ id: sessions.id }).from(sessions).where(byToken(second.token!));
+    const ev = (await auditRows("auth.login")).find((e) => e.targetId === now!.id);
+    expect(ev?.details).toMatchObject({ replacesSession: old!.id });
+  });
+});
+
 describe("session lifetime", () => {
   it("idles out after 30 minutes without use and the row is deleted", async () => {
     const { token } = await login("idler", ["keyshare-viewers"]);
@@ -231,12 +262,13 @@ describe("authorisation", () => {
     expect(JSON.stringify(list)).not.toContain(hashSessionToken(victim.token!));
     expect(list.find((s) => s.current)?.userEmail).toBe("admin@keyshare.example");
 
-    await expect(revokeSession(target!.id)).resolves.toEqual({ revoked: true });
+    expect(await revokeSessionAction({ sessionId: target!.id })).toEqual({ ok: true, data: { revoked: true } });
     expect(await loadValidSession(victim.token!)).toBeNull();
     const ev = (await auditRows("session.revoke")).at(-1);
     expect(ev).toMatchObject({ outcome: "success", actorRole: "admin", targetId: target!.id });
+    expect(ev?.details).toMatchObject({ own: false });
 
-    await expect(revokeSession(target!.id)).rejects.toBeInstanceOf(NotFoundError);
+    expect(await revokeSessionAction({ sessionId: target!.id })).toMatchObject({ ok: false, code: "not_found" });
     expect((await auditRows("session.revoke")).at(-1)?.outcome).toBe("failure");
   });
 
@@ -244,38 +276,6 @@ describe("authorisation", () => {
     const { token } = await login("officer", ["keyshare-officers"]);
     state.cookie = token;
     await expect(listActiveSessions()).rejects.toBeInstanceOf(ForbiddenError);
-    await expect(revokeSession(crypto.randomUUID())).rejects.toBeInstanceOf(ForbiddenError);
-  });
-});
-
-describe("authedAction", () => {
-  const ran = vi.fn();
-  const action = authedAction("campaign:pause", z.object({ id: z.uuid() }), async (input, ctx) => {
-    ran(input, ctx.actor);
-    if (input.id === "00000000-0000-4000-8000-000000000000") throw new NotFoundError("No such campaign.");
-    if (input.id === "00000000-0000-4000-8000-000000000001") throw new Error("password=hunter2 connection refused");
-    return { paused: input.id };
-  });
-  const ID = "5b0d5c3e-8c1a-4d55-9a5e-3f0f3e1f6a10";
-
-  it("refuses anonymous and unauthorised callers before validating or running", async () => {
-    ran.mockClear();
-    expect(await action({ id: ID })).toMatchObject({ ok: false, code: "unauthorized" });
-    const { token } = await login("viewer3", ["keyshare-viewers"]);
-    state.cookie = token;
-    expect(await action({ id: "not-a-uuid" })).toMatchObject({ ok: false, code: "forbidden" });
-    expect(ran).not.toHaveBeenCalled();
-  });
-
-  it("validates input, runs, maps domain errors and hides unexpected ones", async () => {
-    const { token } = await login("operator", ["keyshare-operators"]);
-    state.cookie = token;
-    expect(await action({ id: "nope" })).toMatchObject({ ok: false, code: "invalid", fieldErrors: { id: expect.any(Array) } });
-    expect(await action({ id: ID })).toEqual({ ok: true, data: { paused: ID } });
-    expect(ran.mock.lastCall?.[1]).toMatchObject({ type: "user", role: "operator", ip: "203.0.113.7" });
-    expect(await action({ id: "00000000-0000-4000-8000-000000000000" })).toEqual({ ok: false, code: "not_found", error: "No such campaign." });
-    const unexpected = await action({ id: "00000000-0000-4000-8000-000000000001" });
-    expect(unexpected).toMatchObject({ ok: false, code: "error", errorId: expect.any(String) });
-    expect(JSON.stringify(unexpected)).not.toContain("hunter2");
+    expect(await revokeSessionAction({ sessionId: crypto.randomUUID() })).toMatchObject({ ok: false, code: "forbidden" });
   });
 });

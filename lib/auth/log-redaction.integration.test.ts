@@ -41,8 +41,8 @@ vi.mock("@/lib/db", async (importOriginal) => ({
 }));
 
 const { consoleAdapter, authorizeSignIn, OIDC_PROVIDER_ID } = await import("./sign-in");
-const { authedAction } = await import("./action");
-const { requirePermission, revokeSession } = await import("./session");
+const { command } = await import("./command");
+const { requirePermission, revokeSession, revokeSessionSchema } = await import("./session");
 const { signOutAction } = await import("./actions");
 const { hashSessionToken } = await import("./session-token");
 const { jsonRoute } = await import("@/lib/http/route");
@@ -105,7 +105,7 @@ describe.each(testBackends())("error paths log no secrets on $name", (backend) =
     state.db = gone.db;
     state.cookie = COOKIE;
     try {
-      const action = authedAction("inventory:read", z.object({}), async () => "never");
+      const action = command({ permission: "inventory:read", input: z.object({}), audit: () => ({ action: "test.never" }), run: async () => "never" });
       expect(await action({})).toMatchObject({ ok: false, code: "error", errorId: expect.any(String) });
       const route = jsonRoute("inventory:read", async () => ({}));
       expect((await route(new Request("http://localhost/api/x"), {})).status).toBe(500);
@@ -129,21 +129,21 @@ describe.each(testBackends())("error paths log no secrets on $name", (backend) =
       encryptedKeyShares: Buffer.from("vault:v1:AAAA"),
       encryptionKeyId: "wallet-shares",
     });
-    const insert = authedAction("campaign:run", z.object({}), async () => {
-      await t.db.insert(serverWalletKeyShares).values({
+    const insert = command({ permission: "campaign:run", input: z.object({}), audit: () => ({ action: "test.insert" }), run: async (_i, { tx }) => {
+      await tx.insert(serverWalletKeyShares).values({
         id: randomUUID(),
         walletId: null as never,
         accountAddress: "0xdef",
         encryptedKeyShares: Buffer.from(CIPHERTEXT),
         encryptionKeyId: "wallet-shares",
       });
-    });
-    const update = authedAction("campaign:run", z.object({}), async () => {
-      await t.db
+    } });
+    const update = command({ permission: "campaign:run", input: z.object({}), audit: () => ({ action: "test.update" }), run: async (_i, { tx }) => {
+      await tx
         .update(serverWalletKeyShares)
         .set({ encryptedKeyShares: Buffer.from(CIPHERTEXT), accountAddress: `0x${"f".repeat(300)}` })
         .where(eq(serverWalletKeyShares.id, id));
-    });
+    } });
     expect(await insert({})).toMatchObject({ ok: false, code: "error" });
     expect(await update({})).toMatchObject({ ok: false, code: "error" });
     const out = logged();
@@ -163,7 +163,13 @@ describe.each(testBackends())("error paths log no secrets on $name", (backend) =
       await expect(requirePermission("settings:write")).rejects.toThrow();
       state.cookie = adminToken;
       const [victim] = await t.db.select({ id: sql<string>`id` }).from(sql`sessions`).where(sql`session_token = ${hashSessionToken(officerToken)}`);
-      await expect(revokeSession(victim!.id)).rejects.toThrow();
+      const revoke = command({
+        permission: "sessions:manage",
+        input: revokeSessionSchema,
+        audit: (i) => ({ action: "session.revoke", target: { type: "session", id: i.sessionId } }),
+        run: (i, { tx, actor, audit }) => revokeSession(tx, i, actor, audit),
+      });
+      expect(await revoke({ sessionId: victim!.id })).toMatchObject({ ok: false, code: "error" });
       await expect(signOutAction()).rejects.toThrow(); // Next's redirect() throws once the session is ended
     } finally {
       await t.db.execute(sql.raw(`drop trigger ks_test_audit_down on audit_events`));

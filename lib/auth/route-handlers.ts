@@ -5,6 +5,8 @@ import { getDb } from "@/lib/db";
 import { AnonymousFailureAggregator } from "./anonymous-failures";
 import { handlers, OIDC_PROVIDER_ID } from "./auth-js";
 import { requestContextFrom } from "./request-context";
+import { currentSessionCookieName } from "./session";
+import { runInSignInScope } from "./sign-in-scope";
 
 /**
  * /api/auth/* handlers. A failed OIDC callback (IdP error such as a cancelled login, bad state or PKCE,
@@ -39,14 +41,19 @@ async function auditCallbackFailure(req: NextRequest, res: Response): Promise<vo
   });
 }
 
-export async function GET(req: NextRequest): Promise<Response> {
-  const res = await handlers.GET(req);
+/** The OIDC callback runs in a sign-in scope: the session it creates replaces the one the browser holds. */
+async function handle(req: NextRequest, handler: (req: NextRequest) => Promise<Response>): Promise<Response> {
+  const res = req.nextUrl.pathname.endsWith(`/callback/${OIDC_PROVIDER_ID}`)
+    ? await runInSignInScope(req.cookies.get(currentSessionCookieName())?.value, () => handler(req))
+    : await handler(req);
   await auditCallbackFailure(req, res);
   return res;
 }
 
+export async function GET(req: NextRequest): Promise<Response> {
+  return handle(req, handlers.GET);
+}
+
 export async function POST(req: NextRequest): Promise<Response> {
-  const res = await handlers.POST(req);
-  await auditCallbackFailure(req, res);
-  return res;
+  return handle(req, handlers.POST);
 }

@@ -6,7 +6,7 @@ describe("safeCallbackPath", () => {
     expect(safeCallbackPath("/wallets?chain=EVM")).toBe("/wallets?chain=EVM");
     expect(safeCallbackPath("/")).toBe("/");
   });
-  it.each(["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "wallets", "", "/login", "/api/auth/signout", "/no-access", "/\r\nSet-Cookie:x", "/a\tb"])(
+  it.each(["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "wallets", "", "/login", "/api/auth/signout", "/no-access", "/reauth?callbackUrl=/reauth", "/\r\nSet-Cookie:x", "/a\tb"])(
     "rejects %j",
     (v) => {
       expect(safeCallbackPath(v)).toBe("/");

@@ -13,6 +13,6 @@ export function safeCallbackPath(value: unknown, fallback = "/"): string {
     return fallback;
   }
   if (url.origin !== "http://placeholder.invalid") return fallback;
-  if (/^\/(login|no-access|signed-out|api\/auth)(\/|$)/.test(url.pathname)) return fallback;
+  if (/^\/(login|no-access|signed-out|reauth|api\/auth)(\/|$)/.test(url.pathname)) return fallback;
   return `${url.pathname}${url.search}`;
 }

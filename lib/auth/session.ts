@@ -4,11 +4,11 @@ import { and, desc, eq, gt } from "drizzle-orm";
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { recordAuditEvent, withAudit, type AuditActor } from "@/lib/audit";
+import { recordAuditEvent, type AuditActor, type AuditScope } from "@/lib/audit";
 import { getConfig } from "@/lib/config/env";
-import { getDb, sanitizeDbError } from "@/lib/db";
+import { getDb, sanitizeDbError, type Tx } from "@/lib/db";
 import { sessions, users } from "@/lib/db/schema/auth";
-import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from "@/lib/errors";
+import { ForbiddenError, FreshSignInRequiredError, NotFoundError, UnauthorizedError } from "@/lib/errors";
 import { logger } from "@/lib/log";
 import { sessionCookieName } from "./cookie-names";
 import { can, isRole, type Permission, type Role } from "./permissions";
@@ -41,6 +41,8 @@ export interface AppSession {
   createdAt: Date;
   /** When the session ends if unused from now on (the earlier of the idle and absolute limits). */
   endsAt: Date;
+  /** When the user last authenticated at the IdP (sessions.auth_time); null when the IdP did not say. */
+  authTime: Date | null;
 }
 
 export function sessionLimits(): SessionLimits {
@@ -88,6 +90,7 @@ async function loadByHash(tokenHash: string, now: number): Promise<AppSession | 
       createdAt: sessions.createdAt,
       expires: sessions.expires,
       lastActiveAt: sessions.lastActiveAt,
+      authTime: sessions.authTime,
       userId: users.id,
       name: users.name,
       email: users.email,
@@ -122,6 +125,7 @@ async function loadByHash(tokenHash: string, now: number): Promise<AppSession | 
     },
     createdAt: row.createdAt,
     endsAt: sessionEndsAt({ ...row, lastActiveAt }, limits),
+    authTime: row.authTime,
   };
 }
 
@@ -171,6 +175,24 @@ export async function requirePermission(permission: Permission, target?: { type:
     logger.error({ err, permission }, "could not audit an access denial");
   }
   throw new ForbiddenError();
+}
+
+/** True when the IdP sign-in at `authTime` is at most `maxAgeSeconds` old at `now`. Unknown is never fresh. */
+export function isFreshSignIn(authTime: Date | null, maxAgeSeconds: number, now = Date.now()): boolean {
+  return authTime !== null && now - authTime.getTime() <= maxAgeSeconds * 1000;
+}
+
+/**
+ * For commands that demand a recent sign-in (approvals, retirement, exports, …): the current session's
+ * auth_time, as the database holds it, must be at most `maxAgeSeconds` old (FRESH_SIGN_IN_MAX_AGE_SECONDS by
+ * default). Nothing the browser sends counts. Throws FreshSignInRequiredError otherwise; the caller sends the
+ * user through the IdP again (/reauth, which asks for `prompt=login&max_age=0`).
+ */
+export async function requireFreshSignIn(maxAgeSeconds = getConfig().auth.freshSignInMaxAgeSeconds): Promise<SessionUser> {
+  const session = await getSession();
+  if (!session) throw new UnauthorizedError();
+  if (!isFreshSignIn(session.authTime, maxAgeSeconds)) throw new FreshSignInRequiredError();
+  return session.user;
 }
 
 export interface ActiveSessionDto {
@@ -235,33 +257,23 @@ export async function listActiveSessions(): Promise<ActiveSessionDto[]> {
   }));
 }
 
-const sessionIdSchema = z.uuid();
+export const revokeSessionSchema = z.object({ sessionId: z.uuid("must be a session id") });
+export type RevokeSessionInput = z.output<typeof revokeSessionSchema>;
 
-/** Ends a session on the server at once (admins: `sessions:manage`). Audited as `session.revoke`. */
-export async function revokeSession(id: string): Promise<{ revoked: true }> {
-  const me = await requirePermission("sessions:manage");
-  const parsed = sessionIdSchema.safeParse(id);
-  if (!parsed.success) throw new ValidationError("That is not a session id.");
-  const ctx = await getRequestContext();
-  const db = await getDb();
-  return withAudit(
-    db,
-    {
-      actor: auditActorFor(me, ctx),
-      action: "session.revoke",
-      target: { type: "session", id: parsed.data },
-      requestId: ctx.requestId,
-    },
-    async (tx, audit) => {
-      const [gone] = await tx
-        .delete(sessions)
-        .where(eq(sessions.id, parsed.data))
-        .returning({ userId: sessions.userId });
-      if (!gone) throw new NotFoundError("That session no longer exists.");
-      audit.addDetails({ sessionUserId: gone.userId, own: parsed.data === me.sessionId });
-      return { revoked: true as const };
-    },
-  );
+/**
+ * Ends a session on the server at once. A domain service: the caller authorises (`sessions:manage`) and owns
+ * the transaction and its `session.revoke` audit event, to which the outcome is added.
+ */
+export async function revokeSession(
+  tx: Tx,
+  input: RevokeSessionInput,
+  actor: { sessionId?: string | null },
+  audit?: AuditScope,
+): Promise<{ revoked: true }> {
+  const [gone] = await tx.delete(sessions).where(eq(sessions.id, input.sessionId)).returning({ userId: sessions.userId });
+  if (!gone) throw new NotFoundError("That session no longer exists.");
+  audit?.addDetails({ sessionUserId: gone.userId, own: input.sessionId === actor.sessionId });
+  return { revoked: true as const };
 }
 
 /** Deletes the current session row (sign-out). Returns the session that was ended, if any. */

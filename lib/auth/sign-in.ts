@@ -13,6 +13,7 @@ import { getRequestContext } from "./request-context";
 import { resolveRole } from "./role-mapping";
 import { loadValidSession } from "./session";
 import { hashSessionToken } from "./session-token";
+import { authTimeFromClaims, currentSignInScope } from "./sign-in-scope";
 
 /**
  * The console's side of Auth.js sign-in: the adapter (on our Drizzle schema) and the signIn decision.
@@ -24,6 +25,10 @@ export const OIDC_PROVIDER_ID = "oidc";
  * Adapter with the console's rules: no OAuth tokens at rest, audited session creation, shared validity checks,
  * and session tokens stored only as their hash. Auth.js hands every session method the clear token (the
  * cookie value) and expects it back on the session objects it is given; only the database side is hashed.
+ *
+ * Inside an OIDC callback (./sign-in-scope.ts) a sign-in always makes a new session: the browser's current
+ * session is not looked up (Auth.js would otherwise keep it and skip createSession), and createSession deletes
+ * it in the transaction that inserts its successor with the id_token's auth_time.
  */
 export function consoleAdapter(db: Db): Adapter {
   const base = DrizzleAdapter(db, { usersTable: users, accountsTable: accounts, sessionsTable: sessions });
@@ -47,6 +52,8 @@ export function consoleAdapter(db: Db): Adapter {
         .limit(1);
       if (!user || !isRole(user.role)) throw new Error("refusing to create a session for a user without a role");
       const id = randomUUID();
+      const scope = currentSignInScope();
+      const authTime = scope?.authTime ?? null;
       return withAudit(
         db,
         {
@@ -54,9 +61,16 @@ export function consoleAdapter(db: Db): Adapter {
           action: "auth.login",
           target: { type: "session", id },
           requestId: ctx.requestId,
-          details: { provider: OIDC_PROVIDER_ID },
+          details: { provider: OIDC_PROVIDER_ID, authTime: authTime?.toISOString() ?? null },
         },
-        async (tx) => {
+        async (tx, audit) => {
+          if (scope?.replacesSessionToken) {
+            const [replaced] = await tx
+              .delete(sessions)
+              .where(eq(sessions.sessionToken, hashSessionToken(scope.replacesSessionToken)))
+              .returning({ id: sessions.id });
+            if (replaced) audit.addDetails({ replacesSession: replaced.id });
+          }
           const [row] = await tx
             .insert(sessions)
             .values({
@@ -64,6 +78,7 @@ export function consoleAdapter(db: Db): Adapter {
               userId: data.userId,
               expires: data.expires,
               id,
+              authTime,
               ipAddress: ctx.ip,
               userAgent: ctx.userAgent,
             })
@@ -76,6 +91,7 @@ export function consoleAdapter(db: Db): Adapter {
       );
     },
     async getSessionAndUser(sessionToken) {
+      if (currentSignInScope()) return null;
       const valid = await loadValidSession(sessionToken);
       if (!valid) return null;
       const found = await base.getSessionAndUser!(hashSessionToken(sessionToken));
@@ -148,6 +164,8 @@ export async function authorizeSignIn(
       .set({ role, groups, lastLoginAt: new Date(), ...(name ? { name } : {}) })
       .where(eq(users.id, existing.id));
   }
+  const scope = currentSignInScope();
+  if (scope) scope.authTime = authTimeFromClaims(profile as Record<string, unknown>);
   return true;
 }
 

@@ -58,6 +58,7 @@ describe("loadConfig", () => {
     expect(c.auth.roleMapping).toEqual({ "sec-officers": "officer", "sec-viewers": "viewer" });
     expect(c.auth.sessionMaxAgeSeconds).toBe(8 * 3600);
     expect(c.auth.sessionIdleTimeoutSeconds).toBe(30 * 60);
+    expect(c.auth.freshSignInMaxAgeSeconds).toBe(300);
   });
 
   it("accepts AppRole instead of a token, but only both halves together", () => {
@@ -71,6 +72,9 @@ describe("loadConfig", () => {
     expect(problemsOf({ ...PROD_OK, AUTH_ROLE_MAPPING: "a=superuser" }).join("\n")).toMatch(/AUTH_ROLE_MAPPING.*superuser/);
     expect(problemsOf({ ...PROD_OK, SESSION_IDLE_TIMEOUT_SECONDS: "-5" }).join("\n")).toContain("SESSION_IDLE_TIMEOUT_SECONDS");
     expect(problemsOf({ ...PROD_OK, AUTH_SECRET: "short" }).join("\n")).toContain("AUTH_SECRET");
+    expect(problemsOf({ ...PROD_OK, FRESH_SIGN_IN_MAX_AGE_SECONDS: "0" }).join("\n")).toContain("FRESH_SIGN_IN_MAX_AGE_SECONDS");
+    expect(problemsOf({ ...PROD_OK, FRESH_SIGN_IN_MAX_AGE_SECONDS: "86400" }).join("\n")).toContain("FRESH_SIGN_IN_MAX_AGE_SECONDS");
+    expect(loadConfig({ ...PROD_OK, FRESH_SIGN_IN_MAX_AGE_SECONDS: "5" }).auth.freshSignInMaxAgeSeconds).toBe(5);
   });
 
   it("embedded mode (the launcher's explicit opt-in) runs dev components under next start", () => {

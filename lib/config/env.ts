@@ -136,6 +136,7 @@ const envSchema = z.object({
   AUTH_GROUPS_CLAIM: optionalString.transform((v) => v ?? "groups"),
   SESSION_MAX_AGE_SECONDS: positiveInt(8 * 3600),
   SESSION_IDLE_TIMEOUT_SECONDS: positiveInt(30 * 60),
+  FRESH_SIGN_IN_MAX_AGE_SECONDS: positiveInt(300).pipe(z.number().max(3600, "must be at most 3600 (one hour)")),
   KEY_ENVIRONMENT_MAPPING: mapping(null, {}),
   KEY_MAX_AGE_DAYS: positiveInt(90),
   REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
@@ -280,6 +281,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       roleMapping,
       sessionMaxAgeSeconds: e.SESSION_MAX_AGE_SECONDS,
       sessionIdleTimeoutSeconds: e.SESSION_IDLE_TIMEOUT_SECONDS,
+      /** How recent the IdP sign-in must be for commands that demand a fresh one (approvals, exports, …). */
+      freshSignInMaxAgeSeconds: e.FRESH_SIGN_IN_MAX_AGE_SECONDS,
     },
     keys: {
       environmentMapping: e.KEY_ENVIRONMENT_MAPPING,

@@ -71,6 +71,12 @@ export const sessions = pgTable(
     expires: timestamp("expires", { withTimezone: true, mode: "date" }).notNull(),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     lastActiveAt: timestamp("last_active_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    /**
+     * When the user last proved who they are at the IdP: the id_token's `auth_time` at this session's sign-in,
+     * never later than the sign-in itself. Null when the IdP did not say (the session then never counts as a
+     * fresh sign-in). Only the server writes it; fresh-sign-in checks read it from here.
+     */
+    authTime: timestamp("auth_time", { withTimezone: true, mode: "date" }),
     ipAddress: text("ip_address"),
     userAgent: text("user_agent"),
   },

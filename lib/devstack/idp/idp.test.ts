@@ -107,8 +107,12 @@ async function verifyIdToken(idToken: string): Promise<Record<string, unknown>> 
 }
 
 /** Full login as `username`; returns the verified id_token claims. */
-async function loginAs(username: string, jar = new Jar()): Promise<{ claims: Record<string, unknown>; jar: Jar; idToken: string }> {
-  const { verifier, state, nonce, interaction } = await startLogin(jar);
+async function loginAs(
+  username: string,
+  jar = new Jar(),
+  extra: Record<string, string> = {},
+): Promise<{ claims: Record<string, unknown>; jar: Jar; idToken: string }> {
+  const { verifier, state, nonce, interaction } = await startLogin(jar, extra);
   const form = await get(interaction, jar);
   expect(form.status).toBe(200);
   expect(await form.text()).toContain('data-testid="idp-username"');
@@ -258,6 +262,27 @@ describe("dev IdP", () => {
 
     const fresh = await startLogin(jar);
     expect((await get(fresh.interaction, jar)).status).toBe(200);
+  });
+
+  it("puts auth_time (the moment of the password login) in every id_token", async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const { claims } = await loginAs("officer");
+    expect(typeof claims.auth_time).toBe("number");
+    expect(claims.auth_time as number).toBeGreaterThanOrEqual(before - 1);
+    expect(claims.auth_time as number).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 1);
+  });
+
+  it.each([
+    ["prompt=login", { prompt: "login" }],
+    ["max_age=0", { max_age: "0" }],
+  ])("%s shows the login form again inside a live IdP session, and auth_time moves to the new login", async (_label, params) => {
+    const first = await loginAs("officer2");
+    // Without it the live IdP session answers at once (no form).
+    expect(await startLogin(first.jar).catch(() => null)).toBeNull();
+    await new Promise((r) => setTimeout(r, 1100));
+    const again = await loginAs("officer2", first.jar, params);
+    expect(again.claims.sub).toBe("officer2");
+    expect(again.claims.auth_time as number).toBeGreaterThan(first.claims.auth_time as number);
   });
 
   it("refuses to start in production", async () => {

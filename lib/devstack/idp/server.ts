@@ -18,6 +18,9 @@ export type { DemoAccount } from "./accounts";
  *   id_token and does not call userinfo;
  * - consent is implied for the configured (first-party) clients; login is a username/password form so that
  *   a failed login can be exercised;
+ * - every id_token carries `auth_time` (clients are registered with `require_auth_time`), and `prompt=login`
+ *   or `max_age` shows the login form again even inside a live IdP session: the console's fresh sign-in
+ *   relies on both;
  * - RP-initiated logout ends the IdP session without a confirmation click, so the next login asks again.
  *
  * It runs on plain Node (the launcher and CLI load it with tsx), so it does not import the server-only
@@ -139,6 +142,7 @@ function createProvider(issuer: string, clients: DevIdpClient[], quiet: boolean)
       grant_types: ["authorization_code"],
       response_types: ["code"],
       token_endpoint_auth_method: "client_secret_basic",
+      require_auth_time: true,
     })),
     async findAccount(_ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> {
       const a = findDemoAccount(sub);

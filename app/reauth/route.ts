@@ -1,0 +1,3 @@
+export { startReauthentication as GET } from "@/lib/auth/reauth";
+
+export const dynamic = "force-dynamic";
