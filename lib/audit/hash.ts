@@ -58,3 +58,34 @@ export function computeAuditHash(e: AuditHashInput): string {
   };
   return createHash("sha256").update(canonicalJson(payload), "utf8").digest("hex");
 }
+
+/**
+ * A short digest of an event's content without its chain position (seq, prevHash): the same event keeps its
+ * fingerprint when rows before it are deleted, inserted or reordered. Signed checkpoints carry the fingerprints
+ * of the events they cover, so a verifier can name the exact event an attacker changed even when every later
+ * hash was recomputed, and tell a deletion, insertion or reordering from a modification.
+ */
+export function auditContentFingerprint(e: Omit<AuditHashInput, "seq" | "prevHash">): string {
+  const payload = {
+    v: 1,
+    occurredAt: e.occurredAt.toISOString(),
+    actorType: e.actorType,
+    actorUserId: e.actorUserId,
+    actorEmail: e.actorEmail,
+    actorRole: e.actorRole,
+    actorIp: e.actorIp,
+    actorUserAgent: e.actorUserAgent,
+    action: e.action,
+    targetType: e.targetType,
+    targetId: e.targetId,
+    outcome: e.outcome,
+    reason: e.reason,
+    requestId: e.requestId,
+    vaultRequestId: e.vaultRequestId,
+    details: e.details,
+  };
+  return createHash("sha256").update(canonicalJson(payload), "utf8").digest("hex").slice(0, AUDIT_FINGERPRINT_CHARS);
+}
+
+/** Hex characters per fingerprint (64 bits). */
+export const AUDIT_FINGERPRINT_CHARS = 16;
