@@ -2,7 +2,7 @@ import "server-only";
 import { sql } from "drizzle-orm";
 import { rowsOf, type DbOrTx } from "@/lib/db/client";
 import { AUDIT_GENESIS_HASH } from "@/lib/db/schema/audit";
-import { VaultBadRequestError, VaultNotFoundError, type TransitKeyInfo, type VaultClient } from "@/lib/vault";
+import { VaultNotFoundError, type TransitKeyInfo, type VaultClient } from "@/lib/vault";
 import { readChainPage, type ChainRow } from "./chain-rows";
 import {
   canonicalCheckpointMessage,
@@ -185,16 +185,6 @@ async function localise(db: DbOrTx, from: number, expected: string[], signed: nu
   return undefined;
 }
 
-/** A malformed MAC (Vault answers 400) is an invalid one; an unreachable Vault is an error for the caller. */
-async function verifyMac(vault: VaultClient, keyName: string, message: Buffer, signature: string): Promise<boolean> {
-  try {
-    return await vault.verifyHmac(keyName, message, signature);
-  } catch (err) {
-    if (err instanceof VaultBadRequestError) return false;
-    throw err;
-  }
-}
-
 export async function verifyAuditTrail(db: DbOrTx, vault: VaultClient, opts: VerifyAuditTrailOptions): Promise<AuditVerificationResult> {
   const started = performance.now();
   const now = opts.now ?? new Date();
@@ -237,6 +227,13 @@ export async function verifyAuditTrail(db: DbOrTx, vault: VaultClient, opts: Ver
   // Checkpoint events without their row (normally none).
   const orphanEvents = [...events.entries()].filter(([s]) => !covered.has(s));
   let verified = 0;
+  interface Candidate {
+    message: Buffer;
+    from: number;
+    fingerprints: string[];
+    deleted?: number;
+  }
+  const pending: { cp: CheckpointRow; eventSeqs: number[]; tries: Candidate[] }[] = [];
   for (let i = Math.max(0, anchorIndex); i < checkpoints.length; i++) {
     const cp = checkpoints[i]!;
     const evs = events.get(cp.seq) ?? [];
@@ -262,24 +259,33 @@ export async function verifyAuditTrail(db: DbOrTx, vault: VaultClient, opts: Ver
         if (typeof e.details.mac === "string") prevCandidates.push({ prev: `vault:v${e.details.keyVersion}:${e.details.mac}`, deleted: s });
       }
     }
-    let ok = false;
+    const tries: Candidate[] = [];
     for (const ev of evs) {
       const fps = splitFingerprints(ev.details.fingerprints);
       const from = Number(ev.details.from);
       if (!fps || !Number.isSafeInteger(from) || from + fps.length - 1 !== cp.seq) continue;
       for (const pc of prevCandidates) {
         const message = canonicalCheckpointMessage({ seq: cp.seq, hash: cp.hash, at: cp.at, prev: pc.prev, from, fingerprints: fps.join("") });
-        if (await verifyMac(vault, opts.keyName, message, cp.signature)) {
-          ok = true;
-          trusted.set(cp.seq, { from, fingerprints: fps, hash: cp.hash });
-          if (pc.deleted !== undefined) add({ kind: "checkpoint_deleted", seq: pc.deleted, message: `the checkpoint at ${pc.deleted} was removed` });
-          break;
-        }
+        tries.push({ message, from, fingerprints: fps, deleted: pc.deleted });
       }
-      if (ok) break;
+    }
+    pending.push({ cp, eventSeqs: evs.map((e) => e.eventSeq), tries });
+  }
+  // One batched Vault round trip (per 1,000 candidates) for every signature.
+  const flat = pending.flatMap((p) => p.tries.map((c) => ({ input: c.message, hmac: p.cp.signature })));
+  const answers = flat.length > 0 ? await vault.verifyHmacBatch(opts.keyName, flat) : [];
+  let at = 0;
+  for (const p of pending) {
+    let ok = false;
+    for (const c of p.tries) {
+      const answer = answers[at++];
+      if (ok || answer !== true) continue;
+      ok = true;
+      trusted.set(p.cp.seq, { from: c.from, fingerprints: c.fingerprints, hash: p.cp.hash });
+      if (c.deleted !== undefined) add({ kind: "checkpoint_deleted", seq: c.deleted, message: `the checkpoint at ${c.deleted} was removed` });
     }
     if (ok) verified += 1;
-    else invalid.push({ cp, eventSeqs: evs.map((e) => e.eventSeq) });
+    else invalid.push({ cp: p.cp, eventSeqs: p.eventSeqs });
   }
   // Checkpoint events whose row is gone and that no later signature accounted for.
   for (const [s] of events) {
