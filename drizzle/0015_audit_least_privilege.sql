@@ -39,3 +39,7 @@ BEGIN
   now_utc := to_char(date_trunc('milliseconds', clock_timestamp()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
 END
 $$;
+--> statement-breakpoint
+-- Holding the head's lock stalls every append: only the roles that append may take it (the owner, and the
+-- runtime role once `npm run db:migrate` granted it).
+REVOKE EXECUTE ON FUNCTION public.keyshare_audit_lock_head() FROM PUBLIC;

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendAuditEvent, recordAuditEvent, verifyAuditChain } from "@/lib/audit";
+import { appendAuditEvent, createCheckpoint, recordAuditEvent, verifyAuditChain, verifyAuditTrail } from "@/lib/audit";
 import { DEFAULT_CAMPAIGN_SETTINGS, createCampaign } from "@/lib/campaigns/service";
 import { startTransitServer } from "@/lib/devstack/transit/server";
 import { createVaultClient, type VaultClient } from "@/lib/vault";
@@ -73,6 +73,14 @@ describe.runIf(adminUrl)("runtime database role (PostgreSQL)", () => {
     expect((await verifyAuditChain(runtime.db)).ok).toBe(true);
   });
 
+  it("signs a checkpoint (insert into audit_checkpoints, append its event) and verifies the trail", async () => {
+    const settings = { keyName: "roles-test-checkpoints", everyEvents: 100, intervalMs: 600_000, createKey: true };
+    const out = await createCheckpoint(runtime.db, vault, settings);
+    expect(out).toMatchObject({ created: true });
+    const result = await verifyAuditTrail(runtime.db, vault, { keyName: settings.keyName, checkpointIntervalMs: settings.intervalMs });
+    expect(result).toMatchObject({ ok: true, checkpoints: { verified: 1 } });
+  });
+
   it("cannot update, delete or truncate audit events or checkpoints", async () => {
     expect(await errorOf(runtime.db.execute(sql`update audit_events set reason = 'x' where seq = 1`))).toMatch(/permission denied/);
     expect(await errorOf(runtime.db.execute(sql`delete from audit_events where seq = 1`))).toMatch(/permission denied/);
@@ -141,6 +149,20 @@ describe.runIf(adminUrl)("runtime database role (PostgreSQL)", () => {
     expect(campaign.keyName).toBe("roles-test-key");
     expect(Number((await head()).last_seq)).toBeGreaterThan(before);
     expect((await verifyAuditChain(owner.db)).ok).toBe(true);
+  });
+
+  it("a role that was not granted cannot take the chain head's lock", async () => {
+    const other = `ks_other_${randomBytes(4).toString("hex")}`;
+    await owner.db.execute(sql.raw(`create role ${other} login`));
+    const url = new URL(owner.url!);
+    url.username = other;
+    const h = await createDb({ kind: "postgres", url: url.toString(), max: 1 });
+    try {
+      expect(await errorOf(h.db.execute(sql`select * from public.keyshare_audit_lock_head()`))).toMatch(/permission denied/);
+    } finally {
+      await h.close();
+      await owner.db.execute(sql.raw(`drop role ${other}`));
+    }
   });
 
   it("refuses to grant a superuser or the owner itself", async () => {

@@ -99,6 +99,8 @@ export async function grantRuntimePrivileges(db: DbOrTx, runtimeRole: string): P
       if (s.owner_table && special.has(s.owner_table)) continue;
       await tx.execute(sql.raw(`GRANT USAGE, SELECT ON SEQUENCE public.${ident(s.name)} TO ${role}`));
     }
+    // Taking the chain head's lock is how an append starts (SECURITY DEFINER, owner-only otherwise).
+    await tx.execute(sql.raw(`GRANT EXECUTE ON FUNCTION public.keyshare_audit_lock_head() TO ${role}`));
     return { role: runtimeRole, tables: tables.length };
   });
 }
