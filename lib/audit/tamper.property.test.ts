@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rowsOf, type Tx } from "@/lib/db/client";
-import { auditCheckpoints, auditEvents } from "@/lib/db/schema/audit";
+import { auditCheckpoints } from "@/lib/db/schema/audit";
 import { createTestPglite, type TestDb } from "@/lib/db/testing";
 import { startTransitServer } from "@/lib/devstack/transit/server";
 import { createVaultClient, type VaultClient } from "@/lib/vault";
@@ -133,28 +133,37 @@ describe("audit trail against a database owner's tampering (PGlite, property tes
     await tx.execute(sql`delete from audit_events where seq >= ${from}`);
     const tail = rows.filter((r) => r.seq >= from);
     if (tail.length > 0) {
-      await tx.insert(auditEvents).values(
+      // One parameter for the whole tail: much cheaper than a multi-row VALUES list with 18 parameters per row.
+      const json = JSON.stringify(
         tail.map((r) => ({
           seq: r.seq,
-          occurredAt: r.occurredAt,
-          actorType: r.actorType as "user",
-          actorUserId: r.actorUserId,
-          actorEmail: r.actorEmail,
-          actorRole: r.actorRole,
-          actorIp: r.actorIp,
-          actorUserAgent: r.actorUserAgent,
+          occurred_at: r.occurredAt.toISOString(),
+          actor_type: r.actorType,
+          actor_user_id: r.actorUserId,
+          actor_email: r.actorEmail,
+          actor_role: r.actorRole,
+          actor_ip: r.actorIp,
+          actor_user_agent: r.actorUserAgent,
           action: r.action,
-          targetType: r.targetType,
-          targetId: r.targetId,
-          outcome: r.outcome as "success",
+          target_type: r.targetType,
+          target_id: r.targetId,
+          outcome: r.outcome,
           reason: r.reason,
-          requestId: r.requestId,
-          vaultRequestId: r.vaultRequestId,
+          request_id: r.requestId,
+          vault_request_id: r.vaultRequestId,
           details: r.details,
-          prevHash: r.prevHash,
+          prev_hash: r.prevHash,
           hash: r.hash,
         })),
       );
+      await tx.execute(sql`
+        insert into audit_events (seq, occurred_at, actor_type, actor_user_id, actor_email, actor_role, actor_ip, actor_user_agent,
+                                  action, target_type, target_id, outcome, reason, request_id, vault_request_id, details, prev_hash, hash)
+        select seq, occurred_at, actor_type, actor_user_id, actor_email, actor_role, actor_ip, actor_user_agent,
+               action, target_type, target_id, outcome, reason, request_id, vault_request_id, details, prev_hash, hash
+        from jsonb_to_recordset(${json}::jsonb) as x(seq bigint, occurred_at timestamptz, actor_type text, actor_user_id text,
+          actor_email text, actor_role text, actor_ip text, actor_user_agent text, action text, target_type text, target_id text,
+          outcome text, reason text, request_id text, vault_request_id text, details jsonb, prev_hash text, hash text)`);
     }
     if (moveHead) {
       const last = rows[rows.length - 1];
@@ -405,9 +414,8 @@ describe("audit trail against a database owner's tampering (PGlite, property tes
       let got: Awaited<ReturnType<typeof verifyAuditTrail>> | undefined;
       await t.db
         .transaction(async (tx) => {
-          for (const table of ["audit_events", "audit_checkpoints", "audit_chain_head"]) {
-            await tx.execute(sql.raw(`alter table public.${table} disable trigger user`));
-          }
+          // As a superuser would: every trigger off for this transaction (the same as disabling each one).
+          await tx.execute(sql`set local session_replication_role = replica`);
           expected = await m.apply(tx, r);
           got = await verifyAuditTrail(tx, vault, verifyOpts());
           throw new Rollback();
