@@ -6,3 +6,7 @@ export { verifyAuditChain } from "./verify";
 export type { AuditChainReport, AuditChainBreak } from "./verify";
 export { redactDetails, REDACTED } from "./redact";
 export { canonicalJson, computeAuditHash } from "./hash";
+export { verifyAuditTrail, verificationAuditEvent, VERIFY_ACTION } from "./trail";
+export type { AuditVerificationResult, AuditDamage, AuditDamageKind, VerifyAuditTrailOptions } from "./trail";
+export { createCheckpoint, runCheckpoints, auditCheckpointJob, checkpointSettingsOf, CHECKPOINT_ACTION } from "./checkpoint";
+export type { CheckpointSettings, CheckpointOutcome } from "./checkpoint";

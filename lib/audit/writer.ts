@@ -19,9 +19,10 @@ import { redactDetails } from "./redact";
  * - `recordAuditEvent(db, event)`: appends on its own, for outcomes without a successful action
  *   (a denial, a failure detected elsewhere, a read that is audited).
  *
- * Appends lock `audit_chain_head` (SELECT … FOR UPDATE), so concurrent writers are serialised and the chain
- * never forks; an insert trigger re-checks the link in the database. Event time comes from the database clock
- * under that lock, so occurred_at follows seq across app instances.
+ * Appends lock `audit_chain_head` through `keyshare_audit_lock_head()` (SELECT … FOR UPDATE as the tables' owner:
+ * the runtime role has no UPDATE privilege on the head), so concurrent writers are serialised and the chain
+ * never forks; an insert trigger re-checks the link in the database and advances the head. Event time comes
+ * from the database clock under that lock, so occurred_at follows seq across app instances.
  */
 
 const optionalText = (max: number) =>
@@ -76,10 +77,7 @@ export async function appendAuditEvent(
   const details = JSON.parse(JSON.stringify(redactDetails(e.details))) as Record<string, unknown>;
 
   const [head] = rowsOf<{ last_seq: string | number; last_hash: string; now: string }>(
-    await tx.execute(sql`
-      select last_seq, last_hash,
-             to_char(date_trunc('milliseconds', clock_timestamp()) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as now
-      from audit_chain_head where id = 1 for update`),
+    await tx.execute(sql`select last_seq, last_hash, now_utc as now from public.keyshare_audit_lock_head()`),
   );
   if (!head) throw new Error("audit_chain_head is missing: run migrations");
 

@@ -61,6 +61,20 @@ describe("loadConfig", () => {
     expect(c.auth.freshSignInMaxAgeSeconds).toBe(300);
   });
 
+  it("takes the owner role's URL for migrations and the audit checkpoint settings", () => {
+    const c = loadConfig({
+      NODE_ENV: "test",
+      DATABASE_URL: "postgres://keyshare_app@db.internal:5432/keyshare",
+      DATABASE_MIGRATION_URL: "postgres://keyshare_owner@db.internal:5432/keyshare",
+      AUDIT_CHECKPOINT_EVERY_EVENTS: "250",
+      AUDIT_CHECKPOINT_INTERVAL_MINUTES: "5",
+    });
+    expect(c.migrationDatabaseUrl).toBe("postgres://keyshare_owner@db.internal:5432/keyshare");
+    expect(c.audit).toEqual({ checkpointEveryEvents: 250, checkpointIntervalMs: 300_000, checkpointKey: "keyshare-audit-checkpoints" });
+    expect(() => loadConfig({ NODE_ENV: "test", DATABASE_MIGRATION_URL: "postgres://o@db/k" })).toThrow(/DATABASE_MIGRATION_URL needs DATABASE_URL/);
+    expect(() => loadConfig({ NODE_ENV: "test", AUDIT_CHECKPOINT_INTERVAL_MINUTES: "0" })).toThrow(/AUDIT_CHECKPOINT_INTERVAL_MINUTES/);
+  });
+
   it("accepts AppRole instead of a token, but only both halves together", () => {
     const { VAULT_TOKEN: _t, ...noToken } = PROD_OK;
     expect(loadConfig({ ...noToken, VAULT_ROLE_ID: "r", VAULT_SECRET_ID: "s" }).vault.appRole).toEqual({ roleId: "r", secretId: "s", mount: "approle" });
@@ -91,6 +105,7 @@ describe("loadConfig", () => {
     const refused: [Record<string, string>, RegExp][] = [
       [{ DATABASE_URL: "postgres://u:p@db.internal:5432/wallets" }, /DATABASE_URL must be unset in embedded mode/],
       [{ DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres" }, /DATABASE_URL must be unset in embedded mode/],
+      [{ DATABASE_MIGRATION_URL: "postgres://owner@127.0.0.1:5432/postgres" }, /DATABASE_MIGRATION_URL must be unset in embedded mode/],
       [{ VAULT_ADDR: "https://vault.internal:8200" }, /VAULT_ADDR must be the dev Transit server/],
       [{ VAULT_ADDR: "http://10.0.0.5:8200" }, /VAULT_ADDR must be the dev Transit server/],
       [{ VAULT_ADDR: "https://127.0.0.1:8200" }, /VAULT_ADDR must be the dev Transit server at an http:\/\/ loopback/],

@@ -118,6 +118,9 @@ const envSchema = z.object({
   KEYSHARE_EMBEDDED: optionalString.transform((v) => v === "1" || v === "true"),
   DATA_DIR: optionalString.transform((v) => v ?? ".data"),
   DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  // The owner role `npm run db:migrate` connects as (it owns the tables and grants DATABASE_URL's role); unset:
+  // one role does both, as in embedded mode.
+  DATABASE_MIGRATION_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   VAULT_ADDR: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   VAULT_TOKEN: optionalString,
   VAULT_ROLE_ID: optionalString,
@@ -146,6 +149,9 @@ const envSchema = z.object({
   CAMPAIGN_FAILURE_BUDGET: positiveInt(20),
   CAMPAIGN_LEASE_SECONDS: positiveInt(60),
   TRUSTED_PROXIES: trustedProxies,
+  AUDIT_CHECKPOINT_EVERY_EVENTS: positiveInt(1000).pipe(z.number().max(100_000, "must be at most 100000")),
+  AUDIT_CHECKPOINT_INTERVAL_MINUTES: positiveInt(10),
+  AUDIT_CHECKPOINT_KEY: optionalString.transform((v) => v ?? "keyshare-audit-checkpoints"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   // Background jobs (lib/jobs): whether web instances run them too (embedded mode always does), and how long
   // a stopping process waits for a running job.
@@ -228,6 +234,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.KEYSHARE_EMBEDDED) {
     const embedded = "in embedded mode (KEYSHARE_EMBEDDED=1 runs the launcher's dev components only; unset it for production)";
     if (e.DATABASE_URL) problems.push(`DATABASE_URL must be unset ${embedded}: the database is the launcher's PGlite`);
+    if (e.DATABASE_MIGRATION_URL) problems.push(`DATABASE_MIGRATION_URL must be unset ${embedded}: the database is the launcher's PGlite`);
     if (e.VAULT_ADDR && !(e.VAULT_ADDR.startsWith("http:") && isLoopbackUrl(e.VAULT_ADDR)))
       problems.push(`VAULT_ADDR must be the dev Transit server at an http:// loopback address ${embedded}`);
     if (e.VAULT_ROLE_ID || e.VAULT_SECRET_ID) problems.push(`VAULT_ROLE_ID and VAULT_SECRET_ID (AppRole) must be unset ${embedded}`);
@@ -240,6 +247,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const demoIssuer = !e.AUTH_OIDC_ISSUER || isLoopbackUrl(e.AUTH_OIDC_ISSUER);
   if (!demoIssuer && Object.keys(e.AUTH_ROLE_MAPPING).length === 0 && !production)
     problems.push("AUTH_ROLE_MAPPING is required with an AUTH_OIDC_ISSUER that is not on a loopback address (the demo mapping only applies to the local demo IdP)");
+  if (e.DATABASE_MIGRATION_URL && !e.DATABASE_URL)
+    problems.push("DATABASE_MIGRATION_URL needs DATABASE_URL (the runtime role it grants privileges to)");
   if ((e.VAULT_ROLE_ID && !e.VAULT_SECRET_ID) || (!e.VAULT_ROLE_ID && e.VAULT_SECRET_ID))
     problems.push("VAULT_ROLE_ID and VAULT_SECRET_ID must be set together");
   const vaultCaCert = e.VAULT_CACERT ? readCaCert(e.VAULT_CACERT, problems) : undefined;
@@ -259,6 +268,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     database: e.DATABASE_URL
       ? ({ kind: "postgres", url: e.DATABASE_URL } as const)
       : ({ kind: "pglite", dataDir: `${e.DATA_DIR}/pglite` } as const),
+    /** The owner role's connection for `npm run db:migrate`; undefined: DATABASE_URL's role does both. */
+    migrationDatabaseUrl: e.DATABASE_MIGRATION_URL,
     vault: {
       addr: e.VAULT_ADDR ?? DEFAULT_VAULT_ADDR,
       token: e.VAULT_TOKEN,
@@ -297,6 +308,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       failureBudget: e.CAMPAIGN_FAILURE_BUDGET,
       /** How long a claimed range stays reserved for a worker that went silent. */
       leaseSeconds: e.CAMPAIGN_LEASE_SECONDS,
+    },
+    audit: {
+      /** A checkpoint at the latest after this many events… */
+      checkpointEveryEvents: e.AUDIT_CHECKPOINT_EVERY_EVENTS,
+      /** …or this long after the previous one (also when idle: a missing checkpoint then means a deleted tail). */
+      checkpointIntervalMs: e.AUDIT_CHECKPOINT_INTERVAL_MINUTES * 60_000,
+      /** Transit key the checkpoints are HMACed with (usable by the console, never exportable). */
+      checkpointKey: e.AUDIT_CHECKPOINT_KEY,
     },
     redisUrl: e.REDIS_URL,
     redisSyncIntervalSeconds: e.REDIS_SYNC_INTERVAL_SECONDS,

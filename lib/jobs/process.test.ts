@@ -89,13 +89,14 @@ describe("job registry", () => {
   it("lists every job once; the Redis sync only when REDIS_URL is set, under the lock npm run sync:redis takes", () => {
     expect(new Set(JOBS.map((j) => j.name)).size).toBe(JOBS.length);
     const without = resolveJobs(testConfig(), { logger: captureLogger().logger });
-    expect(without.jobs.map((j) => j.name)).toEqual(["session-sweeper", "rewrap-campaigns"]);
+    expect(without.jobs.map((j) => j.name)).toEqual(["session-sweeper", "audit-checkpoint", "rewrap-campaigns"]);
     expect(without.off).toEqual([{ name: "redis-sync", reason: "REDIS_URL is not set" }]);
 
     const withRedis = resolveJobs(testConfig({ REDIS_URL: "redis://127.0.0.1:6379", REDIS_SYNC_INTERVAL_SECONDS: "60" }));
     expect(withRedis.jobs.map((j) => [j.name, j.kind, j.singleInstance])).toEqual([
       ["redis-sync", "interval", REDIS_SYNC_LOCK_ID],
       ["session-sweeper", "interval", undefined],
+      ["audit-checkpoint", "interval", true],
       // Every process works campaigns at once: coordination is in the claims, not a lock.
       ["rewrap-campaigns", "loop", undefined],
     ]);

@@ -1,5 +1,6 @@
 import "server-only";
 import type { Logger } from "pino";
+import { auditCheckpointJob } from "@/lib/audit/checkpoint";
 import { sessionSweeperJob } from "@/lib/auth/session-sweeper";
 import { rewrapCampaignJob } from "@/lib/campaigns/job";
 import type { Config } from "@/lib/config/env";
@@ -33,6 +34,12 @@ export const JOBS: readonly RegisteredJob[] = [
     description: "deletes expired, idle and too-old sessions every 15 minutes",
     create: (cfg) =>
       sessionSweeperJob({ maxAgeSeconds: cfg.auth.sessionMaxAgeSeconds, idleTimeoutSeconds: cfg.auth.sessionIdleTimeoutSeconds }),
+  },
+  {
+    name: "audit-checkpoint",
+    description:
+      "signs an audit checkpoint through Vault every AUDIT_CHECKPOINT_EVERY_EVENTS events or AUDIT_CHECKPOINT_INTERVAL_MINUTES (single-instance)",
+    create: (cfg) => auditCheckpointJob(cfg),
   },
   {
     name: "rewrap-campaigns",

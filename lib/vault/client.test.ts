@@ -238,6 +238,28 @@ describe("hmac", () => {
     expect(await client.hmac("hmac-key", input, { keyVersion: 1 })).toBe(mac);
     await expect(client.verifyHmac("hmac-key", input, "not-an-hmac")).rejects.toBeInstanceOf(VaultBadRequestError);
   });
+
+  it("verifyHmacBatch answers per item, in input order, across chunks", async () => {
+    await client.createKey("hmac-batch-key");
+    const inputs = Array.from({ length: 5 }, (_, i) => Buffer.from(`checkpoint ${i}`));
+    const macs = await Promise.all(inputs.map((input) => client.hmac("hmac-batch-key", input)));
+    const chunked = createVaultClient({ addr: server.url, token: server.token, maxBatchSize: 2, logger: logs.logger });
+    try {
+      const answers = await chunked.verifyHmacBatch("hmac-batch-key", [
+        { input: inputs[0]!, hmac: macs[0]! },
+        { input: inputs[1]!, hmac: macs[2]! },
+        { input: inputs[2]!, hmac: "vault:v9:AAAA" },
+        { input: inputs[3]!, hmac: "not-an-hmac" },
+        { input: inputs[4]!, hmac: macs[4]! },
+      ]);
+      expect(answers.slice(0, 2)).toEqual([true, false]);
+      expect(answers[2]).toMatchObject({ error: expect.stringMatching(/too new/) });
+      expect(answers[3]).toMatchObject({ error: expect.any(String) });
+      expect(answers[4]).toBe(true);
+    } finally {
+      chunked.close();
+    }
+  });
 });
 
 describe("auth", () => {

@@ -94,6 +94,15 @@ export interface VaultClient {
   hmac(name: string, input: Uint8Array, opts?: { algorithm?: HmacAlgorithm; keyVersion?: number }): Promise<string>;
   /** A wrong MAC is `false`; a malformed one, or one below min_decryption_version, is a VaultBadRequestError. */
   verifyHmac(name: string, input: Uint8Array, hmac: string, opts?: { algorithm?: HmacAlgorithm }): Promise<boolean>;
+  /**
+   * Verifies many HMACs in one request per `maxBatchSize` items (Transit `batch_input`). Results in input order:
+   * true/false, or a per-item error (a malformed MAC, a version the key does not have or no longer verifies).
+   */
+  verifyHmacBatch(
+    name: string,
+    items: { input: Uint8Array; hmac: string }[],
+    opts?: { algorithm?: HmacAlgorithm },
+  ): Promise<(boolean | { error: string })[]>;
   /** Stops renewal timers and closes idle keep-alive sockets. Later calls still work (without renewal). */
   close(): void;
 }
@@ -468,6 +477,50 @@ export function createVaultClient(opts: VaultClientOptions): VaultClient {
         throw new VaultProtocolError("Vault returned an unexpected verification answer.", { operation: "verifyHmac", keyName: name });
       }
       return valid;
+    },
+
+    async verifyHmacBatch(name, items, o = {}) {
+      assertKeyName("verifyHmac", name);
+      const algorithm = o.algorithm ?? "sha2-256";
+      if (!HMAC_ALGORITHMS.has(algorithm)) {
+        throw new VaultBadRequestError("Unsupported HMAC algorithm.", { operation: "verifyHmac", keyName: name, detail: "algorithm" });
+      }
+      const out: (boolean | { error: string })[] = [];
+      for (let start = 0; start < items.length; start += maxBatchSize) {
+        const chunk = items.slice(start, start + maxBatchSize);
+        const body = await transport.send({
+          operation: "verifyHmac",
+          keyName: name,
+          method: "POST",
+          path: `${mount}/verify/${name}/${algorithm}`,
+          body: {
+            batch_input: chunk.map((it, i) => {
+              if (typeof it.hmac !== "string") {
+                throw new VaultBadRequestError("HMAC must be a string.", { operation: "verifyHmac", keyName: name });
+              }
+              return { input: toBase64(it.input), hmac: it.hmac, reference: String(start + i) };
+            }),
+          },
+          retry: "idempotent",
+        });
+        const fail = (why: string) =>
+          new VaultProtocolError(`Vault returned an inconsistent verification answer (${why}).`, { operation: "verifyHmac", keyName: name });
+        if (!hasBatchResults(body)) throw fail("no batch_results");
+        const results = body.data.batch_results;
+        if (results.length !== chunk.length) throw fail(`${results.length} results for ${chunk.length} items`);
+        const byReference = new Map<string, Record<string, unknown>>();
+        for (const r of results) {
+          if (!isObject(r) || typeof r.reference !== "string") throw fail("result without reference");
+          byReference.set(r.reference, r);
+        }
+        for (let i = 0; i < chunk.length; i++) {
+          const r = byReference.get(String(start + i));
+          if (!r) throw fail("a reference was not echoed");
+          if (typeof r.error === "string" && r.error !== "") out.push({ error: scrubVaultDetail(r.error) ?? "item failed" });
+          else out.push(r.valid === true);
+        }
+      }
+      return out;
     },
 
     close() {
