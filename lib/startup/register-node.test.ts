@@ -36,14 +36,14 @@ describe("registerNode starts the background jobs", () => {
   it("in the console with the embedded database, and hooks SIGTERM/SIGINT to stop them", async () => {
     const b = await boot({ NODE_ENV: "test", DATABASE_URL: "", REDIS_URL: "" });
     cleanup = b.cleanup;
-    expect(b.names).toEqual(["session-sweeper", "rewrap-campaigns"]);
+    expect(b.names).toEqual(["session-sweeper", "audit-checkpoint", "rewrap-campaigns"]);
     expect(b.hooked).toBe(true);
   });
 
   it("in a production-style web instance by default", async () => {
     const b = await boot({ NODE_ENV: "test", DATABASE_URL: "postgres://nobody@127.0.0.1:1/none", REDIS_URL: "redis://127.0.0.1:6379" });
     cleanup = b.cleanup;
-    expect(b.names).toEqual(["redis-sync", "session-sweeper", "rewrap-campaigns"]);
+    expect(b.names).toEqual(["redis-sync", "session-sweeper", "audit-checkpoint", "rewrap-campaigns"]);
   });
 
   it("not in a web instance with KEYSHARE_RUN_JOBS_IN_WEB=false: the workers run them", async () => {
@@ -56,6 +56,6 @@ describe("registerNode starts the background jobs", () => {
   it("always with the embedded database, even with KEYSHARE_RUN_JOBS_IN_WEB=false (nothing else can open it)", async () => {
     const b = await boot({ NODE_ENV: "test", DATABASE_URL: "", REDIS_URL: "", KEYSHARE_RUN_JOBS_IN_WEB: "false" });
     cleanup = b.cleanup;
-    expect(b.names).toEqual(["session-sweeper", "rewrap-campaigns"]);
+    expect(b.names).toEqual(["session-sweeper", "audit-checkpoint", "rewrap-campaigns"]);
   });
 });
