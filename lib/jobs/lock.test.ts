@@ -68,18 +68,20 @@ describe.skipIf(!adminUrl)("single-instance lock on PostgreSQL", () => {
     await waitFor(() => events.includes("B start") && events.includes("A aborted"), 5_000, "B taking over, A aborted");
     // A learns that it lost the lock at its next check, so the job ran in both places for at most about one
     // check interval (50 ms here) — a window advisory locks cannot close, which jobs must tolerate.
-    expect(at["A aborted"]! - at["B start"]!).toBeLessThan(500);
+    // Bounded by the check interval plus scheduling delay (generous for a loaded machine).
+    expect(at["A aborted"]! - at["B start"]!).toBeLessThan(2_000);
     expect(reasons.A).toBeInstanceOf(LockLostError);
     expect(logA.messages().some((m) => m.msg.startsWith("lock lost"))).toBe(true);
     // A keeps trying on a fresh connection and is refused while B holds the lock.
     const skippedBefore = a.status()[0]!.skipped;
-    await waitFor(() => a.status()[0]!.skipped > skippedBefore + 2, 5_000, "A refused after the takeover");
+    // Generous: A reconnects on a fresh connection first, which on a loaded CI machine takes a while.
+    await waitFor(() => a.status()[0]!.skipped > skippedBefore + 2, 30_000, "A refused after the takeover");
     expect(await holderPid(t, lockIdOf(job("A"))!)).not.toBe(pid);
 
     await Promise.all([a.stop(), b.stop()]);
     expect(reasons.B).not.toBeInstanceOf(LockLostError);
     expect(await holderPid(t, lockIdOf(job("A"))!)).toBeUndefined();
-  });
+  }, 90_000);
 
   it("a lock object never runs two holders at once, though PostgreSQL session locks are re-entrant", async () => {
     const lock = postgresAdvisoryLock(t.url!, 4242n);
