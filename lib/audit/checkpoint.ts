@@ -6,7 +6,7 @@ import type { Config } from "@/lib/config/env";
 import { rowsOf, type Db } from "@/lib/db/client";
 import { auditCheckpoints } from "@/lib/db/schema/audit";
 import { defineJob, type IntervalJob } from "@/lib/jobs/define";
-import { getVaultClient, VaultBadRequestError, VaultNotFoundError, type VaultClient } from "@/lib/vault";
+import { getVaultClient, type VaultClient } from "@/lib/vault";
 import { readChainPage } from "./chain-rows";
 import { auditContentFingerprint, canonicalJson } from "./hash";
 import { appendAuditEvent } from "./writer";
@@ -131,17 +131,21 @@ async function lastCheckpoint(db: Db): Promise<{ seq: number; signature: string;
   return r ? { seq: Number(r.seq), signature: r.signature, createdAt: new Date(r.created_at) } : undefined;
 }
 
+// By name, not instanceof: the process-wide Vault client may have been created by another server bundle
+// (pages, route handlers, instrumentation), whose error classes are other objects (see lib/keys/vault-keys.ts).
+const isVaultError = (err: unknown, name: string) => err instanceof Error && err.name === name && "operation" in err;
+
 async function hmacWithKey(vault: VaultClient, settings: CheckpointSettings, input: Buffer): Promise<string> {
   try {
     return await vault.hmac(settings.keyName, input);
   } catch (err) {
     // Vault answers a missing key with 400 on hmac; read the key to tell that from other refusals.
-    if (!settings.createKey || !(err instanceof VaultBadRequestError || err instanceof VaultNotFoundError)) throw err;
+    if (!settings.createKey || !(isVaultError(err, "VaultBadRequestError") || isVaultError(err, "VaultNotFoundError"))) throw err;
     try {
       await vault.readKey(settings.keyName);
       throw err;
     } catch (readErr) {
-      if (!(readErr instanceof VaultNotFoundError)) throw readErr;
+      if (!isVaultError(readErr, "VaultNotFoundError")) throw readErr;
     }
     await vault.createKey(settings.keyName, { type: "aes256-gcm96", exportable: false });
     return vault.hmac(settings.keyName, input);
