@@ -30,6 +30,11 @@ function area(url: string, fn: string): string {
   if (fn === "(program)") return "program (native, unattributed)";
   if (url.includes("/lib/devstack/transit/")) return "dev Transit server";
   if (url.includes("/lib/vault/")) return "lib/vault client";
+  if (url.includes("/lib/campaigns/")) return "lib/campaigns";
+  if (url.includes("/lib/db/") || url.includes("/lib/audit/")) return "lib/db + lib/audit";
+  if (url.includes("/node_modules/postgres/")) return "postgres.js";
+  if (url.includes("/node_modules/drizzle-orm/")) return "drizzle-orm";
+  if (url.includes("/node_modules/pino")) return "pino";
   if (url.includes("/node_modules/axios/") || url.includes("/node_modules/follow-redirects/")) return "axios";
   if (url.includes("/node_modules/node-vault/")) return "node-vault";
   if (url.includes("/node_modules/")) return "other node_modules";
@@ -65,7 +70,19 @@ for (const [id, t] of self) {
 
 // Attribute every sample to the nearest project-level owner on its stack (server, client, HTTP client,
 // bench), so Node internals and natives (crypto, JSON, sockets) are charged to whoever called them.
-const OWNERS = new Set(["dev Transit server", "lib/vault client", "axios", "node-vault", "bench", "other node_modules"]);
+const OWNERS = new Set([
+  "dev Transit server",
+  "lib/vault client",
+  "lib/campaigns",
+  "lib/db + lib/audit",
+  "postgres.js",
+  "drizzle-orm",
+  "pino",
+  "axios",
+  "node-vault",
+  "bench",
+  "other node_modules",
+]);
 const ownerTotals = new Map<string, number>();
 for (const [id, t] of self) {
   const n = byId.get(id)!;
