@@ -1,8 +1,7 @@
 import "server-only";
 import type { Db } from "@/lib/db";
-import { sanitizeDbError } from "@/lib/db/client";
+import { streamBatches } from "@/lib/http/batch-stream";
 import { csvCell } from "@/lib/inventory/csv";
-import { logger } from "@/lib/log";
 import { iterateAuditEvents } from "./queries";
 import type { AuditSearchFilters } from "./search-params";
 import type { AuditEventFullDto } from "./types";
@@ -86,31 +85,11 @@ export async function exportAuditTrail(
     requestId: who.requestId,
     details: { format, filters: { ...filters } },
   });
-  const encoder = new TextEncoder();
-  const batches = iterateAuditEvents(db, filters, BATCH);
-  let headerSent = format !== "csv";
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!headerSent) {
-        headerSent = true;
-        controller.enqueue(encoder.encode(auditCsvHeader()));
-        return;
-      }
-      try {
-        const next = await batches.next();
-        if (next.done) {
-          controller.close();
-          return;
-        }
-        controller.enqueue(encoder.encode(format === "csv" ? auditCsvRows(next.value) : auditJsonlRows(next.value)));
-      } catch (err) {
-        logger.error({ err: sanitizeDbError(err).message }, "audit export failed mid-stream");
-        controller.enqueue(encoder.encode(format === "csv" ? "# export failed: the file is incomplete\r\n" : '{"error":"export failed: the file is incomplete"}\n'));
-        controller.close();
-      }
-    },
-    async cancel() {
-      await batches.return(undefined);
-    },
+  return streamBatches({
+    batches: iterateAuditEvents(db, filters, BATCH),
+    header: format === "csv" ? auditCsvHeader() : undefined,
+    encode: format === "csv" ? auditCsvRows : auditJsonlRows,
+    failureLine: format === "csv" ? "# export failed: the file is incomplete\r\n" : '{"error":"export failed: the file is incomplete"}\n',
+    what: "audit export",
   });
 }

@@ -3,8 +3,7 @@ import { recordAuditEvent } from "@/lib/audit";
 import { auditActorFor, type SessionUser } from "@/lib/auth";
 import type { RequestContext } from "@/lib/auth/request-context";
 import type { Db } from "@/lib/db";
-import { sanitizeDbError } from "@/lib/db/client";
-import { logger } from "@/lib/log";
+import { streamBatches } from "@/lib/http/batch-stream";
 import { csvHeader, csvRows } from "./csv";
 import type { InventoryQuery } from "./params";
 import { iterateInventory, type InventoryContext } from "./queries";
@@ -32,31 +31,11 @@ export async function exportInventoryCsv(
     requestId: req.requestId,
     details: { format: "csv", filters: { ...q.filters }, sort: q.sort, dir: q.dir },
   });
-  const encoder = new TextEncoder();
-  const batches = iterateInventory(db, { filters: q.filters, sort: q.sort, dir: q.dir }, ctx, BATCH);
-  let headerSent = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!headerSent) {
-        headerSent = true;
-        controller.enqueue(encoder.encode(csvHeader()));
-        return;
-      }
-      try {
-        const next = await batches.next();
-        if (next.done) {
-          controller.close();
-          return;
-        }
-        controller.enqueue(encoder.encode(csvRows(next.value)));
-      } catch (err) {
-        logger.error({ err: sanitizeDbError(err).message }, "inventory export failed mid-stream");
-        controller.enqueue(encoder.encode("# export failed: the file is incomplete\r\n"));
-        controller.close();
-      }
-    },
-    async cancel() {
-      await batches.return(undefined);
-    },
+  return streamBatches({
+    batches: iterateInventory(db, { filters: q.filters, sort: q.sort, dir: q.dir }, ctx, BATCH),
+    header: csvHeader(),
+    encode: csvRows,
+    failureLine: "# export failed: the file is incomplete\r\n",
+    what: "inventory export",
   });
 }
